@@ -1,0 +1,1 @@
+"""Presets of the basic family (pure data: no torch, no model code)."""

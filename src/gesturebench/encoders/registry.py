@@ -1,0 +1,132 @@
+"""Lazy encoder registry: ``name -> "module:factory"`` plus metadata.
+
+Entries are plain data declared in light *catalogue* modules (no torch, no
+model code). Nothing is imported until :func:`create_encoder` asks for it.
+Names are unique; :func:`list_encoders` takes shell-style wildcards.
+
+A factory is called as ``factory(entry, weights=path_or_None, **entry.kwargs, **overrides)``
+and returns an :class:`~gesturebench.encoders.base.Encoder`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import EncoderError
+from .base import Encoder, InputSpec
+
+#: Catalogue modules, imported (cheaply) the first time the registry is read.
+CATALOG_MODULES = (
+    "gesturebench.encoders.basic.catalog",
+    "gesturebench.encoders.hf.catalog",
+    "gesturebench.encoders.umt.catalog",
+    "gesturebench.encoders.viclip.catalog",
+    "gesturebench.encoders.videomae_v2.catalog",
+)
+
+
+@dataclass(frozen=True)
+class EncoderEntry:
+    """A named preset: architecture + weights + preprocessing, kept together."""
+
+    name: str
+    target: str  # "package.module:factory"
+    spec: InputSpec
+    feature_dim: int
+    family: str
+    description: str = ""
+    pooling: str = ""
+    source: str = ""  # where the weights come from (URL / hub id / "training-free")
+    license: str = ""
+    params_m: float | None = None  # millions of parameters
+    gflops: float | None = None  # per clip at spec's input size
+    weights_file: str | None = None  # expected local file name (None: no weights or hub-only)
+    hub_id: str | None = None  # Hugging Face hub id where applicable
+    supports_text: bool = False
+    test_only: bool = False  # tiny random configurations for tests
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if ":" not in self.target:
+            raise EncoderError(f"encoder {self.name!r}: target must be 'module:attr'; got {self.target!r}")
+
+    def needs_weights(self) -> bool:
+        return self.weights_file is not None or self.hub_id is not None
+
+    def local_weights(self) -> Path | None:
+        """A weight file/folder for this preset already on disk, or None.
+
+        Looks in ``$GESTUREBENCH_WEIGHTS`` (default ``~/.cache/gesturebench/weights``)
+        for ``weights_file`` or a folder named after the preset.
+        """
+        base = Path(os.environ.get("GESTUREBENCH_WEIGHTS", Path.home() / ".cache" / "gesturebench" / "weights"))
+        for cand in ([base / self.weights_file] if self.weights_file else []) + [base / self.name]:
+            if cand.exists():
+                return cand
+        return None
+
+
+_REGISTRY: dict[str, EncoderEntry] = {}
+_loaded = False
+
+
+def register(entry: EncoderEntry) -> EncoderEntry:
+    """Add a preset. A second entry with the same name is refused."""
+    if entry.name in _REGISTRY:
+        raise EncoderError(f"encoder name {entry.name!r} is already registered ({_REGISTRY[entry.name].target})")
+    _REGISTRY[entry.name] = entry
+    return entry
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in CATALOG_MODULES:
+        importlib.import_module(mod)
+
+
+def list_encoders(pattern: str = "*", include_test: bool = True) -> list[EncoderEntry]:
+    """Entries whose name matches ``pattern`` (fnmatch wildcards), sorted by name."""
+    _ensure_loaded()
+    return [
+        e
+        for name, e in sorted(_REGISTRY.items())
+        if fnmatch.fnmatchcase(name, pattern) and (include_test or not e.test_only)
+    ]
+
+
+def get_entry(name: str) -> EncoderEntry:
+    _ensure_loaded()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise EncoderError(
+            f"unknown encoder {name!r}{hint} (see `gesturebench encoders list`)"
+        ) from None
+
+
+def create_encoder(
+    name: str, weights: str | os.PathLike[str] | None = None, device: str = "auto", **overrides: Any
+) -> Encoder:
+    """Build the preset ``name`` on ``device`` (``auto``: CUDA when present)."""
+    from ..runtime import resolve_device
+
+    entry = get_entry(name)
+    module_name, _, attr = entry.target.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise EncoderError(f"encoder {name!r} cannot be loaded from {entry.target}: {exc}") from exc
+    encoder = factory(entry, weights=weights, **{**entry.kwargs, **overrides})
+    encoder.name = entry.name
+    return encoder.to(resolve_device(device))

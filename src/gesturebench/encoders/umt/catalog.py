@@ -1,0 +1,1 @@
+"""Presets of the umt family (pure data: no torch, no model code)."""

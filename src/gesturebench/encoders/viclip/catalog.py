@@ -1,0 +1,1 @@
+"""Presets of the viclip family (pure data: no torch, no model code)."""

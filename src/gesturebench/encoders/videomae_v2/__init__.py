@@ -1,0 +1,1 @@
+"""videomae_v2 encoders."""
