@@ -1,0 +1,38 @@
+"""Dataset layer: manifests (RoCoG-v2 lists, folder-per-class, CSV/JSONL),
+frame samplers and video decoding.
+
+Submodules load lazily so ``import gesturebench.data`` stays cheap (PyAV is
+imported only when something is decoded).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "SamplerConfig": "sampling",
+    "tsn_indices": "sampling",
+    "uniform_indices": "sampling",
+    "dense_indices": "sampling",
+    "multi_clip_indices": "sampling",
+    "VideoInfo": "decode",
+    "probe": "decode",
+    "read_frames": "decode",
+    "decode_clip": "decode",
+    "load_rocog": "manifest",
+    "load_folder": "manifest",
+    "load_table": "manifest",
+    "load_manifest": "manifest",
+    "read_class_dict": "manifest",
+    "write_annotation_list": "manifest",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

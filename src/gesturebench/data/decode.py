@@ -1,0 +1,436 @@
+"""Video decoding with PyAV: exact frame indices, uint8 RGB, decode only what is needed.
+
+Frame indexing
+    Frame ``i`` is the ``i``-th frame in presentation order, counted from the
+    first decodable frame. The frame count is the number of non-empty video
+    packets the demuxer actually finds in the file (demuxing reads packets
+    without decoding them), never ``fps * duration``: that product is wrong for
+    variable-frame-rate video and for containers whose header is stale. If the
+    container header lists *more* frames than are present, the file is
+    truncated and :class:`DecodeError` is raised.
+
+Two decode paths give byte-identical frames:
+
+* sequential: decode from the start and stop after the last needed index;
+* seek: for each group of needed frames, seek to the keyframe before them and
+  decode forward from there. Used only where packet timestamps identify
+  frames reliably (MP4/MOV, Matroska/WebM) and is self-checking: if a frame
+  after a seek is not the one the index predicts, the read falls back to the
+  sequential path.
+
+``method="auto"`` (the default) plans, per video, the cheapest mix: before
+each group of needed frames in a later GOP it seeks when
+``SEEK_COST_FRAMES + (frames from that keyframe)`` is smaller than the frames
+between the current position and the group. ``SEEK_COST_FRAMES`` was measured
+by ``benchmarks/decode_seek.py`` (see docs/data.md).
+
+Rotation metadata (display matrix / rotate tag, as PyAV reports it in
+``VideoFrame.rotation``, counter-clockwise degrees) is applied in multiples of
+90 degrees, so portrait phone video comes out portrait.
+
+Every failure (missing, empty, not a video, truncated, corrupt, unreadable)
+raises :class:`DecodeError` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DecodeError, GesturebenchError
+from .sampling import SamplerConfig
+
+log = logging.getLogger(__name__)
+
+#: Fixed overhead of one seek (demuxer seek + decoder flush) in units of one
+#: decoded frame, measured by benchmarks/decode_seek.py on 224x224 and 480p
+#: H.264 (see docs/data.md). Kept a little pessimistic so "auto" only seeks
+#: when it clearly pays.
+SEEK_COST_FRAMES = 4.0
+
+#: Containers whose packet timestamps are presentation timestamps we can seek
+#: by. AVI stores decode order only (B-frame pts are synthesised wrongly), GIF
+#: and image sequences cannot seek: they always decode sequentially.
+SEEKABLE_FORMATS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm"})
+
+METHODS = ("auto", "sequential", "seek")
+
+__all__ = ["METHODS", "SEEK_COST_FRAMES", "VideoInfo", "decode_clip", "plan_reads", "probe", "read_frames"]
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe` learns about a video.
+
+    ``width``/``height`` are of the frames :func:`read_frames` returns, i.e.
+    after rotation; ``rotation`` is the counter-clockwise degrees applied.
+    ``num_frames`` is counted from packets (see module docs); ``fps`` is the
+    container's average rate (``num_frames / duration`` when missing).
+    """
+
+    num_frames: int
+    fps: float
+    width: int
+    height: int
+    rotation: int
+    duration: float
+    codec: str
+    pix_fmt: str
+    container: str = ""
+    num_keyframes: int = 0
+    header_frames: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Per-video frame index built by demuxing: presentation pts and keyframes."""
+
+    count: int
+    pts: tuple[int, ...] | None  # sorted presentation pts, one per frame; None: unusable
+    keyframes: tuple[int, ...]  # presentation indices of keyframes, sorted, starts with 0
+    seekable: bool
+    header_frames: int
+    container: str
+
+
+def _av() -> Any:
+    import av  # deferred: keeps `import gesturebench.data` light
+
+    return av
+
+
+@contextmanager
+def _guard(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn every failure inside into DecodeError(path, reason)."""
+    try:
+        yield
+    except (DecodeError, ConfigError):
+        raise
+    except GesturebenchError as exc:  # pragma: no cover - defensive
+        raise DecodeError(path, str(exc)) from exc
+    except MemoryError as exc:
+        raise DecodeError(path, "out of memory while decoding") from exc
+    except Exception as exc:  # av.error.*, OSError, ValueError, EOFError, ...
+        raise DecodeError(path, _reason(exc)) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    av = _av()
+    if isinstance(exc, av.error.InvalidDataError):
+        return "not a readable video (invalid data found when processing input)"
+    if isinstance(exc, (av.error.FFmpegError,)):
+        msg = getattr(exc, "strerror", None) or str(exc)
+        return f"decoder error: {msg}"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory, not a video file"
+    text = str(exc).strip() or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise DecodeError(path, "file not found")
+    if path.is_dir():
+        raise DecodeError(path, "is a directory, not a video file")
+    if not os.access(path, os.R_OK):
+        raise DecodeError(path, "permission denied")
+    if path.stat().st_size == 0:
+        raise DecodeError(path, "empty file (0 bytes)")
+
+
+def _open(path: Path, threads: int = 1) -> tuple[Any, Any]:
+    av = _av()
+    container = av.open(str(path), mode="r")
+    if not container.streams.video:
+        container.close()
+        raise DecodeError(path, "no video stream")
+    stream = container.streams.video[0]
+    # One thread per decoder: parallelism comes from decoding videos in worker
+    # processes, and slice/frame threads only contend on a small machine.
+    stream.thread_count = max(0, int(threads))
+    return container, stream
+
+
+def _format_name(container: Any) -> str:
+    return str(getattr(container.format, "name", "") or "")
+
+
+def _build_index(path: Path, container: Any, stream: Any) -> _Index:
+    """Demux every video packet (no decoding) to count frames and find keyframes."""
+    pts_list: list[int | None] = []
+    key_pts: list[int | None] = []
+    for packet in container.demux(stream):
+        if packet.size == 0:  # flush packet at EOF
+            continue
+        pts_list.append(packet.pts)
+        if packet.is_keyframe:
+            key_pts.append(packet.pts)
+    count = len(pts_list)
+    header = int(stream.frames or 0)
+    if count == 0:
+        raise DecodeError(path, "no video frames in file")
+    if header > count:
+        raise DecodeError(path, f"truncated: container lists {header} frames but only {count} are present")
+    fmt = _format_name(container)
+    pts: tuple[int, ...] | None = None
+    keyframes: tuple[int, ...] = (0,)
+    if all(p is not None for p in pts_list) and len(set(pts_list)) == count:
+        pts = tuple(sorted(pts_list))  # type: ignore[arg-type]
+        where = {p: i for i, p in enumerate(pts)}
+        keyframes = tuple(sorted({0} | {where[p] for p in key_pts if p in where}))
+    seekable = pts is not None and any(part in SEEKABLE_FORMATS for part in fmt.split(",")) and len(keyframes) > 1
+    return _Index(count, pts, keyframes, seekable, header, fmt)
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Inspect a video: frame count (by demuxing), size after rotation, codec, rate.
+
+    Decodes the first frame to read the rotation and prove the stream decodes.
+    """
+    p = Path(path)
+    _check_file(p)
+    with _guard(p):
+        container, stream = _open(p)
+        try:
+            index = _build_index(p, container, stream)
+        finally:
+            container.close()
+        container, stream = _open(p)
+        try:
+            first = next(iter(container.decode(stream)), None)
+            if first is None:
+                raise DecodeError(p, "no decodable frames")
+            rotation = _rotation(first)
+            w, h = int(first.width), int(first.height)
+            cc = stream.codec_context
+            pix_fmt = str(cc.pix_fmt or first.format.name)
+            codec = str(cc.name)
+            duration = 0.0
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = float(container.duration) / 1_000_000
+            rate = stream.average_rate or stream.guessed_rate
+            fps = float(rate) if rate else (index.count / duration if duration > 0 else 0.0)
+        finally:
+            container.close()
+    if rotation in (90, 270):
+        w, h = h, w
+    return VideoInfo(
+        num_frames=index.count,
+        fps=fps,
+        width=w,
+        height=h,
+        rotation=rotation,
+        duration=duration,
+        codec=codec,
+        pix_fmt=pix_fmt,
+        container=index.container,
+        num_keyframes=len(index.keyframes),
+        header_frames=index.header_frames,
+    )
+
+
+def _rotation(frame: Any) -> int:
+    """Counter-clockwise display rotation of a frame, snapped to 0/90/180/270."""
+    try:
+        deg = float(getattr(frame, "rotation", 0) or 0)
+    except (TypeError, ValueError):  # pragma: no cover - odd side data
+        return 0
+    return int(round(deg / 90.0)) % 4 * 90
+
+
+def _to_rgb(frame: Any, size: tuple[int, int] | None) -> np.ndarray:
+    if size is None or (frame.width, frame.height) == size:
+        arr = frame.to_ndarray(format="rgb24")
+    else:  # a stream that changes size mid-way: keep the first frame's size
+        arr = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+    k = _rotation(frame) // 90
+    return np.ascontiguousarray(np.rot90(arr, k=k)) if k else arr
+
+
+def _normalise_indices(indices: Sequence[int] | np.ndarray) -> np.ndarray:
+    idx = np.asarray(indices)
+    if idx.ndim != 1:
+        raise ConfigError(f"indices must be 1-D; got shape {idx.shape}")
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        raise ConfigError(f"indices must be integers; got dtype {idx.dtype}")
+    idx = idx.astype(np.int64, copy=False)
+    if idx.size and idx.min() < 0:
+        raise ConfigError(f"indices must be >= 0; got {int(idx.min())}")
+    return idx
+
+
+def plan_reads(
+    needed: Sequence[int], keyframes: Sequence[int], seek_cost: float = SEEK_COST_FRAMES
+) -> list[tuple[int, int]]:
+    """Cheapest decode plan for sorted unique ``needed`` indices.
+
+    Returns ``(start, stop)`` runs (inclusive): decoding starts at keyframe
+    ``start`` (a seek, unless it continues the previous run) and stops after
+    frame ``stop``. A new run is opened before a group of needed frames in a
+    later GOP when ``seek_cost + (last - keyframe + 1)`` beats continuing
+    (``last - position``). ``seek_cost=inf`` gives the sequential plan
+    ``[(0, last)]``; ``seek_cost=0`` seeks whenever a group is in a new GOP.
+    """
+    kf = np.asarray(keyframes, dtype=np.int64)
+    groups: dict[int, int] = {}  # keyframe -> last needed frame in its GOP
+    for i in needed:
+        k = int(kf[np.searchsorted(kf, i, side="right") - 1]) if kf.size else 0
+        groups[k] = max(groups.get(k, i), i)
+    runs: list[tuple[int, int]] = []
+    pos = -1  # last decoded frame; -1: at the start of the file, no seek needed
+    for k, last in groups.items():
+        continue_cost = last - pos
+        seek_total = seek_cost + (last - k + 1)
+        if k > pos and seek_total < continue_cost:
+            runs.append((k, last))
+        elif runs:
+            runs[-1] = (runs[-1][0], last)
+        else:
+            runs.append((0, last))
+        pos = last
+    return runs
+
+
+class _SeekMismatch(Exception):
+    """A frame after a seek was not the one the index predicted."""
+
+
+def _decode_runs(
+    path: Path, index: _Index, runs: list[tuple[int, int]], wanted: set[int], threads: int
+) -> dict[int, np.ndarray]:
+    container, stream = _open(path, threads)
+    out: dict[int, np.ndarray] = {}
+    size: tuple[int, int] | None = None
+    try:
+        for start, stop in runs:
+            if start == 0:
+                pos = 0
+                frames = container.decode(stream)
+                expect_pts = None
+            else:
+                if index.pts is None:  # pragma: no cover - plan_reads only seeks when seekable
+                    raise _SeekMismatch("no pts index")
+                target = index.pts[start]
+                container.seek(target, stream=stream, backward=True, any_frame=False)
+                pos = start
+                frames = container.decode(stream)
+                expect_pts = index.pts
+            for frame in frames:
+                if expect_pts is not None:
+                    if frame.pts is not None and frame.pts < expect_pts[start]:
+                        continue  # leading frame of an open GOP; belongs before `start`
+                    if pos >= len(expect_pts) or frame.pts != expect_pts[pos]:
+                        raise _SeekMismatch(f"frame {pos}: pts {frame.pts} != {expect_pts[pos]}")
+                if pos in wanted:
+                    if size is None:
+                        size = (frame.width, frame.height)
+                    out[pos] = _to_rgb(frame, size)
+                if pos >= stop:
+                    break
+                pos += 1
+    finally:
+        container.close()
+    return out
+
+
+def read_frames(
+    path: str | os.PathLike[str],
+    indices: Sequence[int] | np.ndarray,
+    *,
+    method: str = "auto",
+    threads: int = 1,
+    _index: _Index | None = None,
+) -> np.ndarray:
+    """Decode frames ``indices`` (any order, repeats allowed) as uint8 RGB ``(len, H, W, 3)``.
+
+    Indices at or beyond the frame count repeat the last frame (the
+    short-video policy of :mod:`gesturebench.data.sampling`). ``method`` is
+    ``auto`` (cost-based plan), ``sequential`` or ``seek``; all give the same
+    bytes. Raises :class:`DecodeError` for any unreadable file.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    p = Path(path)
+    idx = _normalise_indices(indices)
+    _check_file(p)
+    with _guard(p):
+        index = _index
+        if index is None:
+            container, stream = _open(p)
+            try:
+                index = _build_index(p, container, stream)
+            finally:
+                container.close()
+        if idx.size == 0:
+            return np.zeros((0, 0, 0, 3), dtype=np.uint8)
+        clamped = np.minimum(idx, index.count - 1)
+        needed = sorted(set(clamped.tolist()))
+        if method == "sequential" or not index.seekable:
+            cost = float("inf")
+        elif method == "seek":
+            cost = 0.0
+        else:
+            cost = SEEK_COST_FRAMES
+        runs = plan_reads(needed, index.keyframes, cost)
+        try:
+            got = _decode_runs(p, index, runs, set(needed), threads)
+        except _SeekMismatch as exc:
+            log.info("%s: seek index mismatch (%s); decoding sequentially", p, exc)
+            got = _decode_runs(p, index, [(0, needed[-1])], set(needed), threads)
+        if not got:
+            raise DecodeError(p, "no decodable frames")
+        if len(got) < len(needed):
+            # Fewer decodable frames than packets: the tail is corrupt. Repeat
+            # the last good frame only if the missing ones are at the very end.
+            last_good = max(got)
+            missing = [i for i in needed if i not in got]
+            if min(missing) < last_good:
+                raise DecodeError(p, f"frame {min(missing)} could not be decoded")
+            log.warning("%s: frames %d.. not decodable; repeating frame %d", p, min(missing), last_good)
+            for i in missing:
+                got[i] = got[last_good]
+        first = got[needed[0]]
+        out = np.empty((idx.size, *first.shape), dtype=np.uint8)
+        for j, i in enumerate(clamped.tolist()):
+            frame = got[i]
+            if frame.shape != first.shape:
+                raise DecodeError(p, f"frame {i} has shape {frame.shape}, expected {first.shape}")
+            out[j] = frame
+        return out
+
+
+def decode_clip(
+    path: str | os.PathLike[str], sampler: SamplerConfig | None = None, *, salt: object = None, method: str = "auto"
+) -> np.ndarray:
+    """Count frames, sample indices with ``sampler``, decode them.
+
+    Returns ``(T, H, W, 3)`` uint8 for one clip, ``(num_clips, T, H, W, 3)``
+    when ``sampler.num_clips > 1``. ``salt`` seeds train-mode sampling per
+    video (e.g. the video id).
+    """
+    sampler = sampler or SamplerConfig()
+    p = Path(path)
+    _check_file(p)
+    with _guard(p):
+        container, stream = _open(p)
+        try:
+            index = _build_index(p, container, stream)
+        finally:
+            container.close()
+    idx = sampler.indices(index.count, salt=salt)
+    frames = read_frames(p, idx.reshape(-1), method=method, _index=index)
+    return frames.reshape(*idx.shape, *frames.shape[1:])
