@@ -1,9 +1,120 @@
-"""`gesturebench extract` command(s)."""
+"""`gesturebench extract`: encode every video of a dataset into a feature store."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from .common import DeviceOpt, console, warn
+
+#: how many skipped videos the warning lists before pointing at `features info`
+SHOW_BAD = 20
+
+
+def _speed_column() -> Any:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class VideosPerSecond(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("-- videos/s" if speed is None else f"{speed:.1f} videos/s", style="progress.data.speed")
+
+    return VideosPerSecond()
+
+
+def build_encoder(name: str, weights: Path | None, device: str, frames: int | None) -> Any:
+    """Create ``name``; with ``--frames`` other than the preset's, ask the factory to rebuild for it.
+
+    Training-free encoders (pixels, motion) take any frame count; a model with a fixed
+    temporal size refuses, and we say which counts work.
+    """
+    from ..encoders.registry import create_encoder, get_entry
+    from ..errors import ConfigError
+
+    entry = get_entry(name)
+    if frames is None or frames == entry.spec.num_frames:
+        return create_encoder(name, weights=weights, device=device)
+    try:
+        return create_encoder(name, weights=weights, device=device, num_frames=frames)
+    except (TypeError, ConfigError) as exc:
+        raise ConfigError(
+            f"encoder {name!r} takes {entry.spec.num_frames} frames per clip and cannot be built for "
+            f"--frames {frames} ({exc}); use --frames {entry.spec.num_frames} or leave it out"
+        ) from None
+
+
+def extract(
+    data: Annotated[Path, typer.Option("--data", help="Dataset root folder.")],
+    encoder: Annotated[str, typer.Option("--encoder", help="Encoder preset (see `gesturebench encoders list`).")],
+    out: Annotated[Path, typer.Option("--out", help="Feature store folder to create or resume.")],
+    lists: Annotated[
+        list[Path] | None,
+        typer.Option("--list", help="Annotation list (repeatable); default: detect the dataset layout."),
+    ] = None,
+    weights: Annotated[Path | None, typer.Option("--weights", help="Local weight file or folder.")] = None,
+    frames: Annotated[
+        int | None, typer.Option("--frames", min=1, help="Frames per clip (default: the encoder's own count).")
+    ] = None,
+    sampler: Annotated[str, typer.Option("--sampler", help="Frame sampler: tsn, uniform or dense.")] = "tsn",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Videos per encoder batch.")] = 8,
+    workers: Annotated[
+        str, typer.Option("--workers", help="Decode worker processes: auto (one per core) or a number; 0 = none.")
+    ] = "auto",
+    device: DeviceOpt = "auto",
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on the first video that cannot be decoded.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a store made with other settings.")
+    ] = False,
+) -> None:
+    """Extract one feature vector per video with a frozen encoder, into a resumable, cached store.
+
+    Rerunning the same command is a cache hit; after an interruption it resumes.
+    Videos that cannot be decoded are skipped and listed (exit 0) unless --strict.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..data.manifest import load_manifest
+    from ..data.sampling import SamplerConfig
+    from ..features.extract import extract_features
+    from ..features.loader import resolve_workers
+
+    n_workers = resolve_workers(workers)
+    manifest = load_manifest(data, list(lists) if lists else None)
+    enc = build_encoder(encoder, weights, device, frames)
+    sampler_cfg = SamplerConfig(name=sampler, num_frames=enc.spec.num_frames if frames is None else frames)
+
+    columns = (
+        TextColumn("extract {task.description}"), BarColumn(), MofNCompleteColumn(),
+        _speed_column(), TextColumn("ETA"), TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(enc.name, total=len(manifest))
+        report = extract_features(
+            manifest, enc, out, sampler_cfg, batch_size=batch_size, workers=n_workers, strict=strict,
+            overwrite=overwrite, progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+
+    if report.cached:
+        console.print(
+            f"cache hit: {out} already holds {report.extracted} {enc.name} feature vectors "
+            f"(key {report.key[:12]}); nothing to do"
+        )
+    else:
+        resumed = f", {report.reused} reused from an earlier run" if report.reused else ""
+        console.print(
+            f"extracted {report.extracted}/{report.total} videos with {enc.name} -> {out} "
+            f"({report.computed} encoded{resumed}; {report.seconds:.1f} s, {report.videos_per_s:.1f} videos/s, "
+            f"device {report.device}, key {report.key[:12]})"
+        )
+    if report.bad:
+        lines = [f"  {b.video_id}: {b.reason}" for b in report.bad[:SHOW_BAD]]
+        if len(report.bad) > SHOW_BAD:
+            lines.append(f"  ... and {len(report.bad) - SHOW_BAD} more (see `gesturebench features info {out}`)")
+        warn(f"skipped {len(report.bad)} video(s) that could not be decoded:\n" + "\n".join(lines))
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's command(s) to the root app. (Not yet implemented.)"""
+    app.command("extract")(extract)
