@@ -331,10 +331,85 @@ def create_video_vit(
     if num_frames is not None and num_frames != cfg.num_frames:
         cfg = replace(cfg, num_frames=num_frames)
     spec = entry.spec if cfg.num_frames == entry.spec.num_frames else replace(entry.spec, num_frames=cfg.num_frames)
-    model = build_model(cfg, seed=seed)
     if random_init or entry.test_only:
-        return VideoViTEncoder(model, spec, weights_sha256=f"random-init-seed{seed}")
-    path = resolve_weights(entry, weights)
+        return VideoViTEncoder(build_model(cfg, seed=seed), spec, weights_sha256=f"random-init-seed{seed}")
+    path = resolve_weights(entry, weights)  # before building: a missing file fails fast
+    # allocate without initialising: a strict load overwrites every parameter
+    with torch.device("meta"):
+        model = VideoViT(cfg)
+    model = model.to_empty(device="cpu")
+    with torch.no_grad():
+        model.pos_embed.copy_(position_table(cfg))
     report, digest = load_official(model, path)
     log.info("%s: loaded %s (%s)", entry.name, path, report.summary())
     return VideoViTEncoder(model, spec, weights_sha256=digest)
+
+
+# --------------------------------------------------------------------------- transformers equivalent
+
+
+def to_transformers_videomae(model: VideoViT):
+    """The same network as a ``transformers.VideoMAEModel`` carrying our weights.
+
+    Used to check the port against an independent implementation and to
+    compare speed. ``fc_norm`` pooling maps to ``use_mean_pooling=True`` (the
+    model returns un-normalised tokens; apply ``fc_norm`` to their mean);
+    ``norm_mean`` maps to ``use_mean_pooling=False`` (its final ``layernorm``
+    is our ``norm``). The fused ``qkv`` weight is split into query/key/value;
+    the key projection has no bias in either layout.
+    """
+    from transformers import VideoMAEConfig, VideoMAEModel
+
+    cfg = model.cfg
+    if cfg.pos_resize == "interpolate" and cfg.pos_base_grid not in (None, cfg.grid):
+        raise ConfigError("an interpolated position table has no transformers VideoMAE equivalent")
+    hf_cfg = VideoMAEConfig(
+        image_size=cfg.img_size,
+        patch_size=cfg.patch_size,
+        num_channels=cfg.in_chans,
+        num_frames=cfg.num_frames,
+        tubelet_size=cfg.tubelet,
+        hidden_size=cfg.embed_dim,
+        num_hidden_layers=cfg.depth,
+        num_attention_heads=cfg.num_heads,
+        intermediate_size=cfg.mlp_hidden,
+        hidden_act="gelu",
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        layer_norm_eps=cfg.norm_eps,
+        qkv_bias=True,
+        use_mean_pooling=cfg.pooling == "fc_norm",
+    )
+    ours = model.state_dict()
+    d = cfg.embed_dim
+    sd = {
+        "embeddings.patch_embeddings.projection.weight": ours["patch_embed.proj.weight"],
+        "embeddings.patch_embeddings.projection.bias": ours["patch_embed.proj.bias"],
+    }
+    for i in range(cfg.depth):
+        a, b = f"blocks.{i}.", f"encoder.layer.{i}."
+        q, k, v = ours[a + "attn.qkv.weight"].split(d, dim=0)
+        sd.update(
+            {
+                b + "attention.attention.query.weight": q,
+                b + "attention.attention.query.bias": ours[a + "attn.q_bias"],
+                b + "attention.attention.key.weight": k,
+                b + "attention.attention.value.weight": v,
+                b + "attention.attention.value.bias": ours[a + "attn.v_bias"],
+                b + "attention.output.dense.weight": ours[a + "attn.proj.weight"],
+                b + "attention.output.dense.bias": ours[a + "attn.proj.bias"],
+                b + "layernorm_before.weight": ours[a + "norm1.weight"],
+                b + "layernorm_before.bias": ours[a + "norm1.bias"],
+                b + "layernorm_after.weight": ours[a + "norm2.weight"],
+                b + "layernorm_after.bias": ours[a + "norm2.bias"],
+                b + "intermediate.dense.weight": ours[a + "mlp.fc1.weight"],
+                b + "intermediate.dense.bias": ours[a + "mlp.fc1.bias"],
+                b + "output.dense.weight": ours[a + "mlp.fc2.weight"],
+                b + "output.dense.bias": ours[a + "mlp.fc2.bias"],
+            }
+        )
+    if cfg.pooling == "norm_mean":
+        sd["layernorm.weight"], sd["layernorm.bias"] = ours["norm.weight"], ours["norm.bias"]
+    hf = VideoMAEModel(hf_cfg).eval()
+    hf.load_state_dict(sd, strict=True)
+    return hf
