@@ -127,7 +127,7 @@ def _guard(path: str | os.PathLike[str]) -> Iterator[None]:
 def _reason(exc: BaseException) -> str:
     av = _av()
     if isinstance(exc, av.error.InvalidDataError):
-        return "not a readable video (invalid data found when processing input)"
+        return "not a readable video (invalid data: corrupt, truncated or not a video file)"
     if isinstance(exc, (av.error.FFmpegError,)):
         msg = getattr(exc, "strerror", None) or str(exc)
         return f"decoder error: {msg}"
@@ -305,6 +305,21 @@ def plan_reads(
     return runs
 
 
+def _checked(path: Path, frames: Iterator[Any], where: Any) -> Iterator[Any]:
+    """Re-raise decoder errors with the frame position they happened at."""
+    av = _av()
+    it = iter(frames)
+    while True:
+        try:
+            frame = next(it)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as exc:
+            msg = getattr(exc, "strerror", None) or str(exc)
+            raise DecodeError(path, f"corrupt data at frame {where()}: {msg}") from exc
+        yield frame
+
+
 class _SeekMismatch(Exception):
     """A frame after a seek was not the one the index predicted."""
 
@@ -325,11 +340,12 @@ def _decode_runs(
                 if index.pts is None:  # pragma: no cover - plan_reads only seeks when seekable
                     raise _SeekMismatch("no pts index")
                 target = index.pts[start]
+                log.debug("%s: seek to keyframe %d for frames up to %d", path, start, stop)
                 container.seek(target, stream=stream, backward=True, any_frame=False)
                 pos = start
                 frames = container.decode(stream)
                 expect_pts = index.pts
-            for frame in frames:
+            for frame in _checked(path, frames, lambda: pos):
                 if expect_pts is not None:
                     if frame.pts is not None and frame.pts < expect_pts[start]:
                         continue  # leading frame of an open GOP; belongs before `start`

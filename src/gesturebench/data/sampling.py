@@ -177,7 +177,7 @@ def multi_clip_indices(
             rows = []
             for _ in range(num_clips):
                 rows.append(tsn_indices(total, num_frames, "train", seed=int(rng.integers(0, 2**31))))
-            return np.stack(rows)
+            return np.array(sorted(rows, key=lambda r: r.tolist()), dtype=np.int64)
         if total < num_frames:
             return np.tile(_short(total, num_frames), (num_clips, 1))
         i = np.arange(num_frames, dtype=np.int64)[None, :]
