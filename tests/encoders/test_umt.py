@@ -155,6 +155,7 @@ def test_finetune_checkpoint_loads_strictly_with_module_wrapper(tmp_path):
     got = enc.model.state_dict()
     assert torch.equal(got["blocks.1.attn.q_bias"], sd["blocks.1.attn.q_bias"])
     assert torch.equal(got["fc_norm.weight"], sd["fc_norm.weight"])
+    assert torch.equal(enc.model.pos_embed, sinusoid_table(8, 32))  # fixed table restored after allocation
     x = torch.randn(2, 3, 2, 16, 16)
     tokens = enc.model.forward_tokens(x)
     expected = F.layer_norm(tokens.mean(1), (32,), sd["fc_norm.weight"], sd["fc_norm.bias"], 1e-6)
