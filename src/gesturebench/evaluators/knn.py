@@ -1,0 +1,505 @@
+"""Exact k-nearest-neighbour classification of features, and its evaluation.
+
+The study's protocol (arXiv 2410.02152): each test video is classified by the
+majority vote of its K=3 nearest training videos under L2 distance.
+
+How the neighbours are found (exact, bounded memory, deterministic):
+
+1. Queries are processed in chunks of *rows* (never a fixed number of chunks,
+   so 1 or 7 queries work), and the training set in chunks of rows when one
+   (queries x train) block would exceed ``max_block_elems``.
+2. A fast float32 pass scores every training row with ``|b|^2 - 2 a.b`` (one
+   matrix multiply). Its rounding error is bounded by ``c (|a| + |b|)^2`` with
+   ``c = 2 (D + 16) u`` (``u`` = float32 unit roundoff), so every training row
+   that could truly be among the k nearest lies within ``2 * bound`` of the
+   k-th smallest approximate score. Those candidates -- usually a handful per
+   query -- are kept.
+3. Candidates are re-scored in float64 directly from their differences
+   (``sum((a - b)^2)``; cosine: ``1 - a.b`` of float64-normalised rows) and
+   ordered by (distance, training index), so exact duplicates and near-ties are
+   resolved the same way on every machine and in every chunking.
+
+Majority vote tie-break (documented rule): when several classes share the top
+vote count, the prediction is the class of the nearest neighbour among the
+neighbours belonging to those tied classes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ConfigError, EvaluationError, check_choice, check_positive_int
+from ..types import DOMAINS, FeatureSet
+from . import metrics as M
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+METRICS = ("l2", "cosine")
+#: Default cap on elements of one float32 distance block (64 MiB).
+DEFAULT_BLOCK_ELEMS = 1 << 24
+#: Scores kept per query beyond k before falling back to a full scan for candidates.
+_EXTRA = 13
+
+
+# --------------------------------------------------------------------------- neighbours
+
+
+def _as_float_tensor(x: Any, name: str) -> torch.Tensor:
+    import torch
+
+    t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    if t.ndim != 2:
+        raise EvaluationError(f"{name} must be 2-D (N, D); got shape {tuple(t.shape)}")
+    return t.to(torch.float32)
+
+
+def _eps_for(device: torch.device) -> float:
+    import torch
+
+    u = 2.0**-24  # float32 unit roundoff
+    if device.type == "cuda" and torch.backends.cuda.matmul.allow_tf32:
+        u = 2.0**-11  # TF32 keeps 10 mantissa bits
+    return u
+
+
+def knn_neighbors(
+    train_x: Any,
+    test_x: Any,
+    k: int = 3,
+    metric: str = "l2",
+    chunk_rows: int | None = None,
+    device: str | torch.device | None = None,
+    *,
+    max_block_elems: int = DEFAULT_BLOCK_ELEMS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest training rows of each test row.
+
+    Returns ``(indices int64 (Q, k), distances float64 (Q, k))`` ordered by
+    (distance, training index). L2 distances are Euclidean (square-rooted);
+    cosine distances are ``1 - cos``. ``chunk_rows`` = queries per chunk
+    (default: as many as fit in ``max_block_elems`` distance entries).
+    """
+    import torch
+
+    from ..runtime import resolve_device
+
+    check_choice("metric", metric, METRICS)
+    check_positive_int("k", k)
+    check_positive_int("max_block_elems", max_block_elems)
+    if chunk_rows is not None:
+        check_positive_int("chunk_rows", chunk_rows)
+    dev = device if isinstance(device, torch.device) else resolve_device(device or "auto")
+
+    train = _as_float_tensor(train_x, "train features")
+    test = _as_float_tensor(test_x, "test features")
+    n, d = train.shape
+    q = test.shape[0]
+    if test.shape[1] != d:
+        raise EvaluationError(f"test feature dimension {test.shape[1]} differs from training dimension {d}")
+    if n == 0:
+        raise EvaluationError("the training set is empty")
+    if k > n:
+        raise EvaluationError(f"k={k} exceeds the number of training rows ({n})")
+    if q == 0:
+        return np.zeros((0, k), np.int64), np.zeros((0, k), np.float64)
+
+    with torch.inference_mode():
+        idx, dist = _knn_impl(train.to(dev), test.to(dev), k, metric, chunk_rows, max_block_elems)
+    return idx.cpu().numpy(), dist.cpu().numpy()
+
+
+def _row_norms(x: torch.Tensor, dtype: torch.dtype, rows: int) -> torch.Tensor:
+    import torch
+
+    out = torch.empty(x.shape[0], dtype=dtype, device=x.device)
+    for s in range(0, x.shape[0], rows):
+        out[s : s + rows] = torch.linalg.vector_norm(x[s : s + rows].to(dtype), dim=1)
+    return out
+
+
+def _knn_impl(train, test, k, metric, chunk_rows, max_block_elems):
+    import torch
+
+    n, d = train.shape
+    q = test.shape[0]
+    f64 = torch.float64
+    norm_rows = max(1, max_block_elems // max(d, 1))
+
+    if metric == "cosine":
+        # float64 norms; zero rows stay zero (cosine distance 1 to everything, as in scikit-learn).
+        tn = _row_norms(train, f64, norm_rows)
+        qn = _row_norms(test, f64, norm_rows)
+        if not (torch.isfinite(tn).all() and torch.isfinite(qn).all()):
+            raise EvaluationError("features contain NaN or infinite values")
+        tscale = torch.where(tn > 0, 1.0 / tn, torch.zeros_like(tn))
+        qscale = torch.where(qn > 0, 1.0 / qn, torch.zeros_like(qn))
+        approx_train = (train * tscale.to(train.dtype)[:, None]).contiguous()
+        approx_test = test * qscale.to(test.dtype)[:, None]
+    else:
+        tscale = qscale = None
+        # float32 is enough here: any translation preserves L2 distances, and the
+        # final distances are recomputed from the raw rows.
+        # (a strided sample of rows is enough to decide on and perform centring)
+        mean = train[:: max(1, n // 4096)].mean(0)
+        sq = _row_norms(train, torch.float32, norm_rows).square_()
+        if not bool(torch.isfinite(sq).all()) or not bool(torch.isfinite(test).all()):
+            raise EvaluationError("features contain NaN or infinite values (or values too large for float32)")
+        # Centring shrinks the error bound when features share a large offset
+        # (e.g. post-ReLU features); it costs a copy, so only do it when it pays.
+        if float(mean.square().sum()) > 0.25 * float(sq.mean()):
+            approx_train = train - mean
+            approx_test = test - mean
+            bn2 = _row_norms(approx_train, torch.float32, norm_rows).square_()
+        else:
+            approx_train, approx_test, bn2 = train, test, sq
+    if metric == "cosine":
+        # score 1 - 2 a.b ranks like 1 - cos, zero rows (cos = 0) included
+        bn2 = torch.ones(n, dtype=torch.float32, device=train.device)
+    bmax = float(bn2.max().sqrt())
+    c = 2.0 * (d + 16) * _eps_for(train.device)
+
+    if chunk_rows is None:
+        chunk_rows = max(1, min(q, max_block_elems // n))
+    train_rows = max(k, max_block_elems // chunk_rows)
+
+    out_idx = torch.empty((q, k), dtype=torch.int64, device=train.device)
+    out_dist = torch.empty((q, k), dtype=f64, device=train.device)
+    for s in range(0, q, chunk_rows):
+        a = approx_test[s : s + chunk_rows]
+        an = torch.linalg.vector_norm(a, dim=1)
+        margin = 2.0 * c * (an + bmax) ** 2
+        qi, ti = _candidates(a, approx_train, bn2, k, margin, train_rows)
+        exact = _exact_distances(test, train, qi + s, ti, metric, qscale, tscale, norm_rows)
+        # order by (query, distance, train index): stable sorts, least significant key first
+        order = torch.argsort(ti, stable=True)
+        order = order[torch.argsort(exact[order], stable=True)]
+        order = order[torch.argsort(qi[order], stable=True)]
+        counts = torch.bincount(qi, minlength=a.shape[0])
+        starts = torch.cumsum(counts, 0) - counts
+        take = order[(starts[:, None] + torch.arange(k, device=starts.device)[None, :])]
+        out_idx[s : s + a.shape[0]] = ti[take]
+        out_dist[s : s + a.shape[0]] = exact[take]
+    if metric == "l2":
+        out_dist = out_dist.clamp_min_(0).sqrt_()
+    return out_idx, out_dist
+
+
+def _candidates(a, train, bn2, k, margin, train_rows):
+    """Pairs (query row, train row) whose approximate score may be among the k smallest."""
+    import torch
+
+    n = train.shape[0]
+    if n <= train_rows:  # one block: score once
+        score = torch.mm(a * -2.0, train.T).add_(bn2)
+        m = min(n, k + _EXTRA)
+        top = torch.topk(score, m, dim=1, largest=False, sorted=True)
+        thr = top.values[:, k - 1] + margin
+        if m == n or bool((top.values[:, -1] > thr).all()):
+            # usual case: every candidate is among the m smallest scores
+            qi, j = torch.nonzero(top.values <= thr[:, None], as_tuple=True)
+            return qi, top.indices[qi, j]
+        return torch.nonzero(score <= thr[:, None], as_tuple=True)
+    # Two passes over training chunks: k-th smallest score first, then the candidates.
+    a2 = a * -2.0
+    best = None
+    for s in range(0, n, train_rows):
+        score = torch.mm(a2, train[s : s + train_rows].T).add_(bn2[s : s + train_rows])
+        top = torch.topk(score, min(k, score.shape[1]), dim=1, largest=False).values
+        best = top if best is None else torch.topk(torch.cat([best, top], 1), k, dim=1, largest=False).values
+    thr = (best[:, -1] + margin)[:, None]
+    qis, tis = [], []
+    for s in range(0, n, train_rows):
+        score = torch.mm(a2, train[s : s + train_rows].T).add_(bn2[s : s + train_rows])
+        qi, ti = torch.nonzero(score <= thr, as_tuple=True)
+        qis.append(qi)
+        tis.append(ti + s)
+    return torch.cat(qis), torch.cat(tis)
+
+
+def _exact_distances(test, train, qi, ti, metric, qscale, tscale, block_rows):
+    """float64 distances of the candidate pairs, computed from the raw rows in blocks."""
+    import torch
+
+    out = torch.empty(qi.shape[0], dtype=torch.float64, device=train.device)
+    for s in range(0, qi.shape[0], block_rows):
+        qb, tb = qi[s : s + block_rows], ti[s : s + block_rows]
+        a = test[qb].to(torch.float64)
+        b = train[tb].to(torch.float64)
+        if metric == "l2":
+            out[s : s + block_rows] = (a - b).square_().sum(1)
+        else:
+            a = a * qscale[qb][:, None]
+            b = b * tscale[tb][:, None]
+            out[s : s + block_rows] = 1.0 - (a * b).sum(1)
+    return out
+
+
+# --------------------------------------------------------------------------- vote
+
+
+def majority_vote(neighbor_labels: Any, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Majority vote over neighbour labels ordered nearest first.
+
+    Returns ``(predictions int64 (Q,), vote_tied bool (Q,))``. Ties between
+    classes with the same top count go to the class of the nearest neighbour
+    among those classes' neighbours.
+    """
+    labels = np.asarray(neighbor_labels, dtype=np.int64)
+    if labels.ndim != 2:
+        raise EvaluationError(f"neighbour labels must be 2-D (Q, k); got shape {labels.shape}")
+    q, k = labels.shape
+    if q == 0:
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise EvaluationError(f"neighbour labels must lie in 0..{num_classes - 1}; got {labels.min()}..{labels.max()}")
+    counts = np.zeros((q, num_classes), np.int64)
+    np.add.at(counts, (np.repeat(np.arange(q), k), labels.ravel()), 1)
+    top = counts.max(1, keepdims=True)
+    tied_classes = counts == top
+    tied = tied_classes.sum(1) > 1
+    in_tied = np.take_along_axis(tied_classes, labels, 1)  # (Q, k): neighbour's class is a top class
+    first = in_tied.argmax(1)  # nearest such neighbour
+    return labels[np.arange(q), first], tied
+
+
+def knn_predict(
+    train_x: Any,
+    train_y: Any,
+    test_x: Any,
+    k: int = 3,
+    metric: str = "l2",
+    chunk_rows: int | None = None,
+    device: str | torch.device | None = None,
+    *,
+    num_classes: int | None = None,
+    max_block_elems: int = DEFAULT_BLOCK_ELEMS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """k-NN classification: ``(predicted labels, neighbour indices, neighbour distances)``.
+
+    Pure function on arrays/tensors; see the module docstring for exactness
+    and the tie-break rule. ``num_classes`` defaults to ``max(train_y) + 1``.
+    """
+    y = np.asarray(train_y.cpu() if hasattr(train_y, "cpu") else train_y).astype(np.int64, copy=False)
+    if y.ndim != 1:
+        raise EvaluationError(f"train labels must be 1-D; got shape {y.shape}")
+    n_train = int(np.shape(train_x)[0]) if np.ndim(train_x) == 2 else -1
+    if n_train >= 0 and y.shape[0] != n_train:
+        raise EvaluationError(f"{y.shape[0]} train labels for {n_train} training rows")
+    if y.size and y.min() < 0:
+        raise EvaluationError(f"train labels must be >= 0; got {int(y.min())}")
+    c = int(num_classes) if num_classes is not None else (int(y.max()) + 1 if y.size else 0)
+    idx, dist = knn_neighbors(train_x, test_x, k, metric, chunk_rows, device, max_block_elems=max_block_elems)
+    pred, _ = majority_vote(y[idx], c) if idx.shape[0] else (np.zeros(0, np.int64), None)
+    return pred, idx, dist
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def encoder_name_of(fs: FeatureSet) -> str:
+    """The encoder named in a feature set's metadata, or ``"unknown"``."""
+    enc = fs.meta.get("encoder") if isinstance(fs.meta, dict) else None
+    if isinstance(enc, dict):
+        enc = enc.get("name")
+    if not enc and isinstance(fs.meta, dict):
+        enc = fs.meta.get("encoder_name")
+    return str(enc) if enc else "unknown"
+
+
+def source_label(domains: Any) -> str:
+    """``synthetic``, ``real``, ``target`` or a ``+``-joined mix, in :data:`DOMAINS` order."""
+    present = set(domains)
+    known = [d for d in DOMAINS if d in present]
+    return "+".join(known + sorted(present - set(DOMAINS))) or "none"
+
+
+@dataclass(frozen=True)
+class KnnResult:
+    """Everything one k-NN run measured; :meth:`to_dict` is the result-file body."""
+
+    encoder: str
+    settings: dict[str, Any]
+    class_names: tuple[str, ...]
+    accuracy: float
+    mean_per_class_accuracy: float
+    per_class_accuracy: tuple[float | None, ...]
+    ci: tuple[float, float] | None
+    chance: float
+    confusion: tuple[tuple[int, ...], ...]
+    train_keys: tuple[str, ...]
+    train_source: str
+    n_train_per_domain: dict[str, int]
+    test_key: str
+    test_source: str
+    predictions: tuple[dict[str, Any], ...] = field(repr=False)
+    task: str = "knn"
+
+    @property
+    def n_train(self) -> int:
+        return sum(self.n_train_per_domain.values())
+
+    @property
+    def n_test(self) -> int:
+        return len(self.predictions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "encoder": self.encoder,
+            "settings": dict(self.settings),
+            "class_names": list(self.class_names),
+            "train": {
+                "keys": list(self.train_keys),
+                "source": self.train_source,
+                "n": self.n_train,
+                "n_per_domain": dict(self.n_train_per_domain),
+            },
+            "test": {"key": self.test_key, "source": self.test_source, "n": self.n_test},
+            "metrics": {
+                "accuracy": self.accuracy,
+                "mean_per_class_accuracy": self.mean_per_class_accuracy,
+                "per_class_accuracy": list(self.per_class_accuracy),
+                "ci": list(self.ci) if self.ci is not None else None,
+                "chance": self.chance,
+            },
+            "confusion": [list(r) for r in self.confusion],
+            "predictions": [dict(p) for p in self.predictions],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> KnnResult:
+        """Inverse of :meth:`to_dict` (validate with ``results.load_result`` first)."""
+        m = d["metrics"]
+        return cls(
+            encoder=d["encoder"],
+            settings=dict(d["settings"]),
+            class_names=tuple(d["class_names"]),
+            accuracy=float(m["accuracy"]),
+            mean_per_class_accuracy=float(m["mean_per_class_accuracy"]),
+            per_class_accuracy=tuple(m["per_class_accuracy"]),
+            ci=tuple(m["ci"]) if m.get("ci") is not None else None,
+            chance=float(m["chance"]),
+            confusion=tuple(tuple(int(v) for v in r) for r in d["confusion"]),
+            train_keys=tuple(d["train"]["keys"]),
+            train_source=d["train"]["source"],
+            n_train_per_domain=dict(d["train"]["n_per_domain"]),
+            test_key=d["test"]["key"],
+            test_source=d["test"]["source"],
+            predictions=tuple(d.get("predictions", ())),
+        )
+
+
+def _check_inputs(train: list[FeatureSet], test: FeatureSet, k: int) -> None:
+    if not train:
+        raise EvaluationError("no training feature sets given")
+    ref = train[0]
+    for i, fs in enumerate(train[1:], start=2):
+        if fs.class_names != ref.class_names:
+            raise EvaluationError(
+                f"training set {i} has classes {list(fs.class_names)} but training set 1 has {list(ref.class_names)}"
+            )
+        if fs.dim != ref.dim:
+            raise EvaluationError(f"training set {i} has feature dimension {fs.dim} but training set 1 has {ref.dim}")
+    if test.class_names != ref.class_names:
+        raise EvaluationError(
+            f"test classes {list(test.class_names)} differ from training classes {list(ref.class_names)}"
+        )
+    if test.dim != ref.dim:
+        raise EvaluationError(f"test feature dimension {test.dim} differs from training dimension {ref.dim}")
+    c = len(ref.class_names)
+    if c == 0:
+        raise EvaluationError("the class list is empty")
+    for name, fs in [("test", test)] + [(f"training set {i}", t) for i, t in enumerate(train, start=1)]:
+        bad = sorted({int(v) for v in fs.labels if v < 0 or v >= c})
+        if bad:
+            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+            raise EvaluationError(f"{name} has labels outside the class list (0..{c - 1}): {shown}")
+    if len(test) == 0:
+        raise EvaluationError("the test set is empty")
+    n = sum(len(t) for t in train)
+    if n == 0:
+        raise EvaluationError("the training sets are empty")
+    if k > n:
+        raise EvaluationError(f"k={k} exceeds the number of training videos ({n})")
+    encs = {encoder_name_of(fs) for fs in [*train, test]} - {"unknown"}
+    if len(encs) > 1:
+        raise EvaluationError(f"features come from different encoders: {', '.join(sorted(encs))}")
+
+
+def evaluate_knn(
+    train: list[FeatureSet] | FeatureSet,
+    test: FeatureSet,
+    k: int = 3,
+    metric: str = "l2",
+    bootstrap: int = 1000,
+    seed: int = 0,
+    *,
+    confidence: float = 0.95,
+    chunk_rows: int | None = None,
+    device: str | None = None,
+) -> KnnResult:
+    """Classify every test video by k-NN against the union of ``train``; measure it."""
+    check_positive_int("k", k)
+    check_choice("metric", metric, METRICS)
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
+        raise ConfigError(f"bootstrap must be an integer >= 0; got {bootstrap!r}")
+    train = [train] if isinstance(train, FeatureSet) else list(train)
+    _check_inputs(train, test, k)
+    class_names = train[0].class_names
+    c = len(class_names)
+    train_x = np.concatenate([t.features for t in train], 0) if len(train) > 1 else train[0].features
+    train_y = np.concatenate([t.labels for t in train], 0)
+    train_ids = [v for t in train for v in t.video_ids]
+    train_domains = [d for t in train for d in t.domains]
+
+    pred, idx, dist = knn_predict(
+        train_x, train_y, test.features, k, metric, chunk_rows, device, num_classes=c
+    )
+    _, tied = majority_vote(train_y[idx], c)
+    summary = M.classification_summary(test.labels, pred, c, bootstrap=bootstrap, seed=seed, confidence=confidence)
+    predictions = tuple(
+        {
+            "video_id": test.video_ids[i],
+            "label": int(test.labels[i]),
+            "pred": int(pred[i]),
+            "vote_tied": bool(tied[i]),
+            "neighbors": [train_ids[j] for j in idx[i]],
+            "neighbor_labels": [int(train_y[j]) for j in idx[i]],
+            "distances": [float(v) for v in dist[i]],
+        }
+        for i in range(len(test))
+    )
+    settings = {
+        "k": k,
+        "metric": metric,
+        "vote": "majority; ties -> class of the nearest neighbour among tied classes",
+        "bootstrap": bootstrap,
+        "seed": seed,
+        "confidence": confidence,
+    }
+    log.info("k-NN %s k=%d: accuracy %.4f on %d test videos", metric, k, summary["accuracy"], len(test))
+    return KnnResult(
+        encoder=encoder_name_of(test) if encoder_name_of(test) != "unknown" else encoder_name_of(train[0]),
+        settings=settings,
+        class_names=tuple(class_names),
+        accuracy=summary["accuracy"],
+        mean_per_class_accuracy=summary["mean_per_class_accuracy"],
+        per_class_accuracy=tuple(summary["per_class_accuracy"]),
+        ci=tuple(summary["ci"]) if summary["ci"] is not None else None,
+        chance=summary["chance"],
+        confusion=tuple(tuple(r) for r in summary["confusion"]),
+        train_keys=tuple(t.key for t in train),
+        train_source=source_label(train_domains),
+        n_train_per_domain=dict(sorted(Counter(train_domains).items())),
+        test_key=test.key,
+        test_source=source_label(test.domains),
+        predictions=predictions,
+    )
