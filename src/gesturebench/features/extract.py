@@ -311,7 +311,7 @@ def _run_shards(
                             f"expected ({n * num_clips}, {dim})"
                         )
                     if num_clips > 1:
-                        y = y.view(n, num_clips, dim).mean(dim=1)
+                        y = y.reshape(n, num_clips, dim).mean(dim=1)
                     out[filled : filled + n] = y
                     filled += n
                     rows.extend(batch_rows)
