@@ -111,3 +111,20 @@ def make_dataset(
             )
         )
     return Manifest(root=root, class_names=CLASSES, records=tuple(records), sources=("fake",))
+
+
+def write_clip(path: Path, seed: int, frames: int = 16, size: tuple[int, int] = (64, 48)) -> None:
+    import av
+
+    w, h = size
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for t in range(frames):
+            img = np.roll(base, 2 * t, axis=1)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)

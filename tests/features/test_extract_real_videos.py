@@ -6,27 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from feature_fakes import write_clip
 
 from gesturebench.types import Manifest, VideoRecord
 
 CLASSES = ("Advance", "Halt")
-
-
-def write_clip(path: Path, seed: int, frames: int = 16, size: tuple[int, int] = (64, 48)) -> None:
-    import av
-
-    w, h = size
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        for t in range(frames):
-            img = np.roll(base, 2 * t, axis=1)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
 
 
 @pytest.fixture(scope="module")
