@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in [e.strip() for e in args.encoders.split(",") if e.strip()]:
             rows.append(bench_encoder(name, manifest, args.workers, args.batch_size, args.repeats, Path(tmp)))
 
-    head = f"{'encoder':<14}{'videos':>7}{'decode s':>10}{'encode s':>10}{'sum s':>8}{'e2e s':>8}{'ratio':>7}{'cpu util':>10}{'videos/s':>10}"
+    head = (f"{'encoder':<14}{'videos':>7}{'decode s':>10}{'encode s':>10}{'sum s':>8}{'e2e s':>8}{'ratio':>7}"
+            f"{'cpu util':>10}{'videos/s':>10}")
     print(f"extraction overhead ({args.videos} videos {w}x{h}x{args.frames}, H.264; best of {args.repeats}; "
           f"{os.cpu_count()} CPUs, possibly shared)")
     print(head)

@@ -70,7 +70,10 @@ def test_unchanged_rerun_is_a_cache_hit_doing_no_work(tmp_path):
 def test_bad_video_is_skipped_and_listed(tmp_path):
     m = make_dataset(tmp_path / "data", [1, 2, 3, 4], bad={2: "moov atom not found"}, missing=(0,))
     rep = run(m, MeanColourEncoder(), tmp_path / "st", batch_size=2)
-    assert rep.bad == [BadVideo("clips/v000.vid", "file not found", 0), BadVideo("clips/v002.vid", "bad: moov atom not found", 2)]
+    assert rep.bad == [
+        BadVideo("clips/v000.vid", "file not found", 0),
+        BadVideo("clips/v002.vid", "bad: moov atom not found", 2),
+    ]
     assert (rep.computed, rep.extracted, rep.failed) == (2, 2, 2)
     fs = FeatureStore(tmp_path / "st").load()
     assert fs.video_ids == ("clips/v001.vid", "clips/v003.vid")
@@ -138,7 +141,8 @@ def test_lock_held_by_another_writer_is_refused(tmp_path):
     m = make_dataset(tmp_path / "data", [1])
     with FeatureStore(tmp_path / "st").lock():
         with pytest.raises(StoreError, match=re.escape(
-            f"feature store {tmp_path / 'st'} is being written by another run (lock {tmp_path / 'st' / '.lock'} is held)"
+            f"feature store {tmp_path / 'st'} is being written by another run "
+        f"(lock {tmp_path / 'st' / '.lock'} is held)"
         )):
             run(m, MeanColourEncoder(), tmp_path / "st")
     run(m, MeanColourEncoder(), tmp_path / "st")  # released: fine now

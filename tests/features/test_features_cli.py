@@ -90,8 +90,11 @@ def test_extract_cli_skips_bad_video_then_cache_hit_then_refuses_changed_setting
 
     assert _extract(rocog_root, out, "--frames", "4") == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: feature store {out} holds features made with other settings (encoder.feature_dim, ")
-    assert "sampler.num_frames" in err and err.endswith("rerun with --overwrite to replace them, or choose another --out\n")
+    assert err == (
+        f"error: feature store {out} holds features made with other settings (encoder.feature_dim, "
+        "encoder.spec.num_frames, sampler.num_frames changed); rerun with --overwrite to replace them, "
+        "or choose another --out\n"
+    )
     assert _extract(rocog_root, out, "--frames", "4", "--overwrite") == 0
     capsys.readouterr()
     assert FeatureStore(out).load().dim == 4 * 3 * 16 * 16

@@ -22,6 +22,7 @@ def _counts(d: dict[str, int]) -> str:
 def render_info(info: dict[str, Any]) -> list[tuple[str, str]]:
     """(field, value) rows for the info table."""
     enc, spec, smp = info["encoder"], info.get("spec") or {}, info.get("sampler") or {}
+    manifest = info.get("manifest") or {}
     weights = enc.get("weights_sha256") or "none (training-free)"
     extracted = info["num_extracted"]
     count = f"{extracted} of {info['num_videos']}" if extracted is not None else f"? of {info['num_videos']}"
@@ -39,7 +40,7 @@ def render_info(info: dict[str, Any]) -> list[tuple[str, str]]:
         ("classes", _counts(info["classes"])),
         ("domains", _counts(info["domains"])),
         ("views", _counts(info["views"])),
-        ("manifest", f"{(info.get('manifest') or {}).get('root')} (hash {(info.get('manifest') or {}).get('content_hash', '')[:12]})"),
+        ("manifest", f"{manifest.get('root')} (hash {str(manifest.get('content_hash', ''))[:12]})"),
         ("shards", f"{info['num_shards']} x {info['shard_size']} videos"),
         ("created", f"{info.get('created')} by gesturebench {info.get('package_version')}"),
         ("bad videos", str(info["num_bad"])),

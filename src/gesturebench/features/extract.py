@@ -185,7 +185,11 @@ def _new_meta(
         "shard_size": shard_size,
         "num_shards": (n + shard_size - 1) // shard_size,
         "class_names": list(manifest.class_names),
-        "manifest": {"root": str(Path(manifest.root).resolve()), "sources": list(manifest.sources), "content_hash": settings["manifest"]},
+        "manifest": {
+            "root": str(Path(manifest.root).resolve()),
+            "sources": list(manifest.sources),
+            "content_hash": settings["manifest"],
+        },
         "rows": {
             "video_ids": [r.video_id for r in manifest.records],
             "labels": [r.label for r in manifest.records],
