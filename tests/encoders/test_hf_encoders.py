@@ -169,7 +169,7 @@ def test_vjepa2_mean_of_encoder_tokens(tmp_path):
         expected = ref(pixel_values_videos=x, skip_predictor=True).last_hidden_state.mean(1)
     _close(enc.encode(x), expected)
     enc6 = create_encoder("vjepa2-vitl-fpc64-256", weights=d, device="cpu", num_frames=6)
-    assert enc6.spec.num_frames == 6
+    assert enc6.spec.num_frames == 6 and enc6.accepts_any_num_frames
     with pytest.raises(ConfigError) as err:
         create_encoder("vjepa2-vitl-fpc64-256", weights=d, device="cpu", num_frames=5)
     assert str(err.value) == "num_frames for vjepa2-vitl-fpc64-256 must be a positive multiple of 2; got 5"
@@ -190,6 +190,8 @@ def test_timesformer_cls_and_mean_from_classification_checkpoint(tmp_path):
     _close(enc.encode(x), expected)
     enc_mean = create_encoder("timesformer-b-k400", weights=d, device="cpu", pooling="mean")
     _close(enc_mean.encode(x), tokens[:, 1:].mean(1))
+    # transformers' divided attention reshapes with config.num_frames: other counts are refused upstream
+    assert not enc.accepts_any_num_frames
 
 
 def test_vivit_cls_matches_classifier_input(tmp_path):
@@ -198,7 +200,7 @@ def test_vivit_cls_matches_classifier_input(tmp_path):
     ref = transformers.VivitForVideoClassification(cfg).eval()
     d = _save(ref, tmp_path / "vivit")
     enc = create_encoder("vivit-b-k400", weights=d, device="cpu")
-    assert (enc.spec.num_frames, enc.spec.tubelet) == (4, 2)
+    assert (enc.spec.num_frames, enc.spec.tubelet) == (4, 2) and not enc.accepts_any_num_frames
     x = _clips(2, 4, 32, seed=5)
     ref.classifier = torch.nn.Identity()
     with torch.no_grad():

@@ -109,6 +109,8 @@ class HFVideoEncoder(TorchEncoder):
     """A transformers video model plus the pooling that turns its tokens into one vector."""
 
     family = "hf"
+    #: True where the model takes other frame counts than spec.num_frames (read by the extractor)
+    accepts_any_num_frames = False
 
     def __init__(
         self,
@@ -215,6 +217,8 @@ class TokenPoolEncoder(HFVideoEncoder):
 
 class VJEPA2Encoder(HFVideoEncoder):
     family = "vjepa2"
+    #: rotary position embeddings: any multiple of the tubelet works (the extractor checks that)
+    accepts_any_num_frames = True
 
     def forward_features(self, clips: torch.Tensor) -> torch.Tensor:
         self._check(clips)
