@@ -407,6 +407,15 @@ def test_resolution_mismatch_is_refused(tmp_path):
     msg = str(err.value)
     assert "\n" not in msg
     assert "1 shape mismatches (vision_encoder.positional_embedding model [10, 32] vs file [5, 32])" in msg
+    # asked for explicitly, the resolution is adapted like the official loader (bicubic, CLS row kept)
+    enc = create_encoder(PRESET, weights=path, device="cpu", config=TINY, image_size=48)
+    assert enc.spec.size == 48
+    pe = _official_tiny(9).vision_encoder.positional_embedding.detach()
+    grid = pe[1:].reshape(1, 2, 2, 32).permute(0, 3, 1, 2)
+    resized = torch.nn.functional.interpolate(grid, size=(3, 3), mode="bicubic", align_corners=False)
+    expected = torch.cat([pe[:1], resized.permute(0, 2, 3, 1).reshape(9, 32)])
+    torch.testing.assert_close(enc.model.vision_encoder.positional_embedding.detach(), expected)
+    assert enc.encode(torch.randn(1, 4, 3, 48, 48)).shape == (1, 16)
 
 
 def _fixture_text(preset: str, cfg: ViCLIPConfig) -> str:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SIZES = ("b16", "l14")
 TEMPORAL_KEY = "vision_encoder.temporal_positional_embedding"
+SPATIAL_KEY = "vision_encoder.positional_embedding"
 #: prefixes some re-exports put in front of the official keys (removed when *every* key has one)
 EXPORT_PREFIXES = ("model.", "viclip.")
 
@@ -122,22 +123,32 @@ def build_model(cfg, device: str = "cpu") -> ViCLIP:
     return model.to_empty(device=device)
 
 
-def prepare_state_dict(sd: dict[str, torch.Tensor], num_frames: int | None) -> dict[str, torch.Tensor]:
+def prepare_state_dict(
+    sd: dict[str, torch.Tensor], num_frames: int | None, grid: int | None = None
+) -> dict[str, torch.Tensor]:
     """Official checkpoint tensors -> our module's keys (documented remapping).
 
     Our names equal the official ones, so the only changes are: a re-export prefix
-    (``model.`` / ``viclip.``) present on every key is removed, and the temporal
-    position embedding is adapted when ``num_frames`` differs from the checkpoint's
-    (official rule: keep the first rows, or interpolate linearly when growing).
+    (``model.`` / ``viclip.``) present on every key is removed; the temporal position
+    embedding is adapted when ``num_frames`` differs from the checkpoint's (official
+    rule: keep the first rows, or interpolate linearly when growing); and, when a
+    patch ``grid`` is requested (``image_size`` given), the spatial position embedding is
+    resized bicubically as the official loader does (CLS row kept).
     """
+    from ..weights import interpolate_pos_embed
     from .model import resize_temporal_embedding
 
     for prefix in EXPORT_PREFIXES:
         if sd and all(k.startswith(prefix) for k in sd):
             sd = {k[len(prefix) :]: v for k, v in sd.items()}
+    sd = dict(sd)
     if num_frames is not None and TEMPORAL_KEY in sd:
-        sd = dict(sd)
         sd[TEMPORAL_KEY] = resize_temporal_embedding(sd[TEMPORAL_KEY], num_frames)
+    pos = sd.get(SPATIAL_KEY)
+    if grid is not None and pos is not None and pos.ndim == 2:
+        g0 = int(round((pos.shape[0] - 1) ** 0.5))
+        if g0 * g0 + 1 == pos.shape[0] and g0 != grid:
+            sd[SPATIAL_KEY] = interpolate_pos_embed(pos, (1, g0, g0), (1, grid, grid), num_extra_tokens=1)
     return sd
 
 
@@ -149,26 +160,36 @@ def create_viclip_encoder(
     num_frames: int | None = None,
     normalize: bool = True,
     config: dict[str, Any] | None = None,
+    image_size: int | None = None,
 ) -> ViCLIPEncoder:
     """Load a ViCLIP checkpoint strictly.
 
     ``weights``: the official ``.pth`` (state dict under ``model``), a ``.safetensors``
     conversion, or a folder holding one. ``tokenizer``: CLIP BPE vocabulary for
     :meth:`~ViCLIPEncoder.encode_text` (default: looked for beside the weights).
-    ``num_frames``: frames per clip (default: the checkpoint's, 8).
+    ``num_frames``: frames per clip (default: the checkpoint's, 8). ``image_size``: input side
+    in pixels (default 224); the spatial position embedding is interpolated to it. Without it
+    a checkpoint whose grid differs from the architecture is refused by the strict load.
     """
     from ..weights import load_into, load_state_dict, resolve_weights
 
     if num_frames is not None and (isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1):
         raise ConfigError(f"num_frames for {entry.name} must be an integer >= 1; got {num_frames!r}")
+    if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1):
+        raise ConfigError(f"image_size for {entry.name} must be an integer >= 1; got {image_size!r}")
+    overrides = dict(config or {})
+    if image_size is not None:
+        overrides["image_size"] = image_size
+    arch = build_config(size, overrides)
+    if image_size is not None and image_size % arch.patch_size:
+        raise ConfigError(f"image_size for {entry.name} must be a multiple of the patch size {arch.patch_size}; got {image_size}")
     path = resolve_weights(entry, weights)
     raw, digest = load_state_dict(path)
-    sd = prepare_state_dict(raw, num_frames)
+    sd = prepare_state_dict(raw, num_frames, arch.grid if image_size is not None else None)
     frames = num_frames
     if frames is None:
         temporal = sd.get(TEMPORAL_KEY)
         frames = int(temporal.shape[1]) if temporal is not None and temporal.ndim == 3 else None
-    overrides = dict(config or {})
     if frames is not None:
         overrides["num_frames"] = frames
     cfg = build_config(size, overrides)
