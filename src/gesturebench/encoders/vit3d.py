@@ -326,12 +326,12 @@ def create_video_vit(
     """Shared factory body: build ``cfg`` (frames overridable), load weights, wrap with the entry's spec.
 
     ``random_init=True`` skips weights (latency benchmarks, tests); presets
-    marked ``test_only`` are always randomly initialised.
+    marked ``test_only`` are randomly initialised unless ``weights`` is given.
     """
     if num_frames is not None and num_frames != cfg.num_frames:
         cfg = replace(cfg, num_frames=num_frames)
     spec = entry.spec if cfg.num_frames == entry.spec.num_frames else replace(entry.spec, num_frames=cfg.num_frames)
-    if random_init or entry.test_only:
+    if random_init or (entry.test_only and weights is None):
         return VideoViTEncoder(build_model(cfg, seed=seed), spec, weights_sha256=f"random-init-seed{seed}")
     path = resolve_weights(entry, weights)  # before building: a missing file fails fast
     # allocate without initialising: a strict load overwrites every parameter
