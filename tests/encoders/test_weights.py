@@ -234,3 +234,11 @@ def test_resolve_weights_finds_local_and_explicit(tmp_path, monkeypatch):
     other = tmp_path / "other.safetensors"
     other.write_bytes(b"y")
     assert resolve_weights(_entry(), other) == other
+
+
+def test_interpolate_temporal_only_is_linear_with_edge_clamping():
+    # a 1-D temporal embedding (ViCLIP style) is a (t, 1, 1) grid; values ramp 0 -> 1 in time
+    pe = torch.tensor([[0.0, 10.0], [1.0, 20.0]])
+    out = interpolate_pos_embed(pe, (2, 1, 1), (4, 1, 1))
+    assert torch.allclose(out[:, 0], torch.tensor([0.0, 0.25, 0.75, 1.0]))
+    assert torch.allclose(out[:, 1], torch.tensor([10.0, 12.5, 17.5, 20.0]))
