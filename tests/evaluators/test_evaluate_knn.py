@@ -86,3 +86,17 @@ def test_errors_are_clear():
         evaluate_knn([syn], enc)
     with pytest.raises(EvaluationError, match=r"^no training feature sets given$"):
         evaluate_knn([], test)
+
+
+def test_feature_store_metadata_layout_and_weight_mismatch():
+    def store_fs(x, y, sha):
+        meta = {"settings": {"encoder": {"name": "videomae", "weights_sha256": sha}}}
+        n = len(y)
+        return FeatureSet(np.asarray(x, np.float32).reshape(n, 1), np.asarray(y), tuple(map(str, range(n))), CLASSES,
+                          ("real",) * n, ("ground",) * n, key="k", meta=meta)
+
+    a = store_fs([0, 10, 20], [0, 1, 2], "aa" * 32)
+    r = evaluate_knn(a, store_fs([1], [0], "aa" * 32), k=1, bootstrap=0)
+    assert r.encoder == "videomae" and r.accuracy == 1.0
+    with pytest.raises(EvaluationError, match=r"^features come from different encoders: videomae@aaaaaaaaaaaa, videomae@bbbbbbbbbbbb$"):
+        evaluate_knn(a, store_fs([1], [0], "bb" * 32), k=1)

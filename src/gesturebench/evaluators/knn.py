@@ -304,14 +304,30 @@ def knn_predict(
 # --------------------------------------------------------------------------- evaluation
 
 
+def _encoder_meta(fs: FeatureSet) -> Any:
+    meta = fs.meta if isinstance(fs.meta, dict) else {}
+    settings = meta.get("settings")
+    if isinstance(settings, dict) and settings.get("encoder"):  # feature store layout
+        return settings["encoder"]
+    return meta.get("encoder") or meta.get("encoder_name")
+
+
 def encoder_name_of(fs: FeatureSet) -> str:
     """The encoder named in a feature set's metadata, or ``"unknown"``."""
-    enc = fs.meta.get("encoder") if isinstance(fs.meta, dict) else None
+    enc = _encoder_meta(fs)
     if isinstance(enc, dict):
         enc = enc.get("name")
-    if not enc and isinstance(fs.meta, dict):
-        enc = fs.meta.get("encoder_name")
     return str(enc) if enc else "unknown"
+
+
+def _encoder_identity(fs: FeatureSet) -> str | None:
+    """``name`` (plus ``@sha256[:12]`` of the weights when recorded), or None if unknown."""
+    enc = _encoder_meta(fs)
+    name = encoder_name_of(fs)
+    if name == "unknown":
+        return None
+    sha = enc.get("weights_sha256") if isinstance(enc, dict) else None
+    return f"{name}@{str(sha)[:12]}" if sha else name
 
 
 def source_label(domains: Any) -> str:
@@ -429,7 +445,7 @@ def _check_inputs(train: list[FeatureSet], test: FeatureSet, k: int) -> None:
         raise EvaluationError("the training sets are empty")
     if k > n:
         raise EvaluationError(f"k={k} exceeds the number of training videos ({n})")
-    encs = {encoder_name_of(fs) for fs in [*train, test]} - {"unknown"}
+    encs = {_encoder_identity(fs) for fs in [*train, test]} - {None}
     if len(encs) > 1:
         raise EvaluationError(f"features come from different encoders: {', '.join(sorted(encs))}")
 
