@@ -24,6 +24,10 @@ from gesturebench.features.store import FeatureStore
 S4 = SamplerConfig(num_frames=4)
 
 
+def other_decode(path, sampler):
+    return fake_decode(path, sampler)
+
+
 def run(manifest, encoder, store, **kw):
     kw.setdefault("workers", 0)
     kw.setdefault("decode_fn", fake_decode)
@@ -109,6 +113,9 @@ def test_nothing_extracted_raises(tmp_path):
         ("version", "encoder.version"),
         ("file", "files (video sizes or modification times)"),
         ("manifest", "manifest"),
+        ("weights", "encoder.weights_sha256"),
+        ("precision", "precision"),
+        ("decoder", "decoder"),
     ],
 )
 def test_changed_setting_is_refused_then_overwritten(tmp_path, change, changed):
@@ -121,6 +128,12 @@ def test_changed_setting_is_refused_then_overwritten(tmp_path, change, changed):
         enc.version = "2"
     elif change == "file":
         (tmp_path / "data" / "clips" / "v001.vid").write_text("77")  # regenerated video, same path
+    elif change == "weights":
+        enc.weights_sha256 = lambda: "f" * 64
+    elif change == "precision":
+        enc.precision = "bf16"
+    elif change == "decoder":
+        kw["decode_fn"] = other_decode
     else:
         m = m.subset(m.records[:2])
     with pytest.raises(StoreError) as exc:
@@ -190,3 +203,15 @@ def test_workers_give_identical_features(tmp_path):
     assert a.key == b.key and b.workers == 2 and b.bad == a.bad
     fa, fb = FeatureStore(tmp_path / "w0").load(), FeatureStore(tmp_path / "w2").load()
     assert np.array_equal(fa.features, fb.features) and fa.video_ids == fb.video_ids
+
+
+def test_load_refuses_duplicated_rows(tmp_path):
+    m = make_dataset(tmp_path / "data", [1, 2, 3, 4])
+    rep = run(m, MeanColourEncoder(), tmp_path / "st", shard_size=2)
+    store = FeatureStore(tmp_path / "st")
+    feats, rows, bad, _ = store.read_shard(0)
+    store.write_shard(1, rep.key, 2, 4, feats, rows, bad)  # shard 1 now repeats rows 0-1
+    with pytest.raises(StoreError, match=re.escape(
+        f"feature store {tmp_path / 'st'} is corrupt: rows are duplicated or missing"
+    )):
+        store.load()
