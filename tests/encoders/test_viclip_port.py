@@ -342,16 +342,24 @@ def test_encode_text_with_official_bpe_file(tmp_path):
     torch.testing.assert_close(enc.encode_text(["Hello  World", "hello", "hello " * 9]), ref_t, atol=TOL, rtol=TOL)
 
 
-def test_missing_tokenizer_is_one_line(tmp_path):
-    path = _save_official(_official_tiny(6), tmp_path / "w.pth")
+def test_missing_tokenizer_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("GESTUREBENCH_WEIGHTS", str(tmp_path / "shared"))
+    (tmp_path / "ckpt").mkdir()
+    path = _save_official(_official_tiny(6), tmp_path / "ckpt" / "w.pth")
     enc = create_encoder(PRESET, weights=path, device="cpu", config=TINY)
     with pytest.raises(WeightsError) as err:
         enc.encode_text(["hello"])
     assert str(err.value) == (
-        f"{PRESET}: no CLIP BPE vocabulary given; download bpe_simple_vocab_16e6.txt.gz "
-        "(https://huggingface.co/OpenGVLab/ViCLIP-B-16-hf or https://github.com/openai/CLIP) or a Hugging Face "
-        "CLIP tokenizer folder, and pass tokenizer=PATH (CLI: --tokenizer PATH)"
+        f"{PRESET}: no CLIP BPE vocabulary found; download bpe_simple_vocab_16e6.txt.gz "
+        "(https://huggingface.co/OpenGVLab/ViCLIP-B-16-hf or https://github.com/openai/CLIP) and put it beside "
+        "the weights or in $GESTUREBENCH_WEIGHTS, or pass tokenizer=PATH (the file, or a Hugging Face CLIP "
+        "tokenizer folder)"
     )
+    # the shared weights folder is the fallback
+    (tmp_path / "shared").mkdir()
+    _write_bpe(tmp_path / "shared" / "bpe_simple_vocab_16e6.txt.gz")
+    enc_shared = create_encoder(PRESET, weights=path, device="cpu", config=TINY)
+    assert enc_shared.encode_text(["hello"]).shape == (1, 16)
     enc2 = create_encoder(PRESET, weights=path, device="cpu", config=TINY, tokenizer=tmp_path / "nope.txt.gz")
     with pytest.raises(WeightsError, match=r"no CLIP BPE vocabulary at .*nope\.txt\.gz; download"):
         enc2.encode_text(["hello"])

@@ -91,10 +91,22 @@ class ViCLIPEncoder(TorchEncoder):
         return out
 
 
+def _has_tokenizer(folder: Path) -> bool:
+    return (
+        any(folder.glob("bpe_simple_vocab*.txt*"))
+        or (folder / "tokenizer.json").is_file()
+        or (folder / "vocab.json").is_file()
+    )
+
+
 def _find_tokenizer(weights_path: Path) -> Path | None:
+    """A CLIP vocabulary beside the weights, else in ``$GESTUREBENCH_WEIGHTS`` (shared by all presets)."""
     folder = weights_path if weights_path.is_dir() else weights_path.parent
-    if any(folder.glob("bpe_simple_vocab*.txt*")) or (folder / "tokenizer.json").is_file() or (folder / "vocab.json").is_file():
+    if _has_tokenizer(folder):
         return folder
+    base = Path(os.environ.get("GESTUREBENCH_WEIGHTS", Path.home() / ".cache" / "gesturebench" / "weights"))
+    if base.is_dir() and any(base.glob("bpe_simple_vocab*.txt*")):
+        return base
     return None
 
 

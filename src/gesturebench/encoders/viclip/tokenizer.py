@@ -101,11 +101,11 @@ def load_clip_tokenizer(path: str | os.PathLike[str], what: str = "viclip") -> A
 
 
 def missing_tokenizer_message(what: str, where: Path | None) -> str:
-    place = f"no CLIP BPE vocabulary at {where}" if where is not None else "no CLIP BPE vocabulary given"
+    place = f"no CLIP BPE vocabulary at {where}" if where is not None else "no CLIP BPE vocabulary found"
     return (
         f"{what}: {place}; download {BPE_FILE} (https://huggingface.co/OpenGVLab/ViCLIP-B-16-hf or "
-        "https://github.com/openai/CLIP) or a Hugging Face CLIP tokenizer folder, and pass tokenizer=PATH "
-        "(CLI: --tokenizer PATH)"
+        "https://github.com/openai/CLIP) and put it beside the weights or in $GESTUREBENCH_WEIGHTS, "
+        "or pass tokenizer=PATH (the file, or a Hugging Face CLIP tokenizer folder)"
     )
 
 
