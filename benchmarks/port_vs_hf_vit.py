@@ -84,8 +84,10 @@ def main() -> None:
     # the fastest run is the least disturbed by other processes: the better ratio under load
     ratio_best = best["ours"] / best["transformers"]
 
-    print(f"{args.arch}: {cfg.num_frames}x{cfg.img_size}px tubelet {cfg.tubelet}, {gflops_per_clip(cfg):.1f} GFLOPs/clip, "
-          f"batch {args.batch}, {args.threads} thread(s), {device}")
+    print(
+        f"{args.arch}: {cfg.num_frames}x{cfg.img_size}px tubelet {cfg.tubelet}, "
+        f"{gflops_per_clip(cfg):.1f} GFLOPs/clip, batch {args.batch}, {args.threads} thread(s), {device}"
+    )
     print(f"{'model':<14}{'median s/clip':>15}{'best s/clip':>13}   runs (s)")
     for k, v in times.items():
         print(f"{k:<14}{med[k]:>15.3f}{best[k]:>13.3f}   {'  '.join(f'{t:.2f}' for t in v)}")

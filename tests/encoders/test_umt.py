@@ -48,7 +48,8 @@ def test_preset_names_and_specs():
         "umt-l16-k710-ft-k710",
     ]
     e = get_entry("umt-b16-k710-ft-k400")
-    assert (e.spec.num_frames, e.spec.tubelet, e.spec.size, e.spec.layout, e.spec.crop_ratio) == (8, 1, 224, "CTHW", 1.0)
+    s = e.spec
+    assert (s.num_frames, s.tubelet, s.size, s.layout, s.crop_ratio) == (8, 1, 224, "CTHW", 1.0)
     assert e.spec.mean == (0.485, 0.456, 0.406) and e.spec.std == (0.229, 0.224, 0.225)
     assert e.source.endswith("/umt/single_modality/b16_ptk710_ftk710_ftk400_f8_res224.pth")
     assert e.weights_file == "b16_ptk710_ftk710_ftk400_f8_res224.pth"
@@ -116,7 +117,8 @@ def test_tiny_preset_encodes_end_to_end():
     assert torch.allclose(create_encoder("umt-test-tiny", device="cpu").encode(clips), out)
     assert enc.identity()["weights_sha256"] == "random-init-seed0"
     assert enc.identity()["architecture"]["tubelet"] == 1
-    with pytest.raises(ConfigError, match=r"^clips must be \(B, 3, 2, 16, 16\) laid out CTHW; got \(1, 3, 4, 16, 16\)$"):
+    bad_shape = r"^clips must be \(B, 3, 2, 16, 16\) laid out CTHW; got \(1, 3, 4, 16, 16\)$"
+    with pytest.raises(ConfigError, match=bad_shape):
         enc.encode(torch.zeros(1, 3, 4, 16, 16))
 
 

@@ -46,7 +46,8 @@ def test_preset_names_and_specs():
         "videomaev2-s16-k710-distill",
     ]
     e = get_entry("videomae-l16-hybrid-ssv2")
-    assert (e.spec.num_frames, e.spec.tubelet, e.spec.size, e.spec.layout, e.spec.crop_ratio) == (16, 2, 224, "CTHW", 1.0)
+    s = e.spec
+    assert (s.num_frames, s.tubelet, s.size, s.layout, s.crop_ratio) == (16, 2, 224, "CTHW", 1.0)
     assert e.spec.mean == (0.485, 0.456, 0.406) and e.spec.std == (0.229, 0.224, 0.225)
     assert e.source == (
         "https://pjlab-gvm-data.oss-cn-shanghai.aliyuncs.com/internvideo/pretrain/videomae/vit_l_hybrid_pt_800e_ssv2_ft.pth"
@@ -130,7 +131,8 @@ def test_missing_weights_is_one_line(tmp_path, monkeypatch):
         create_encoder("videomae-b16-hybrid-ssv2", device="cpu")
     assert str(err.value) == (
         "weights for videomae-b16-hybrid-ssv2 not found; download "
-        "https://pjlab-gvm-data.oss-cn-shanghai.aliyuncs.com/internvideo/pretrain/videomae/vit_b_hybrid_pt_800e_ssv2_ft.pth "
+        "https://pjlab-gvm-data.oss-cn-shanghai.aliyuncs.com/internvideo/pretrain/videomae/"
+        "vit_b_hybrid_pt_800e_ssv2_ft.pth "
         "and pass --weights PATH (or put it in $GESTUREBENCH_WEIGHTS/vit_b_hybrid_pt_800e_ssv2_ft.pth)"
     )
     with pytest.raises(WeightsError, match=r"^weights for videomae-b16-hybrid-ssv2: .*nope.pth does not exist"):

@@ -240,7 +240,9 @@ def compare_state_dicts(
     missing = sorted(k for k in expected if k not in found and not any(p.fullmatch(k) for p in pats))
     unexpected = sorted(k for k in found if k not in expected)
     mism = sorted(
-        (k, tuple(expected[k]), tuple(found[k])) for k in found if k in expected and tuple(expected[k]) != tuple(found[k])
+        (k, tuple(expected[k]), tuple(found[k]))
+        for k in found
+        if k in expected and tuple(expected[k]) != tuple(found[k])
     )
     return LoadReport(missing, unexpected, mism, ignored, loaded=len(found) - len(unexpected) - len(mism))
 
@@ -286,7 +288,8 @@ def sinusoid_table(num_positions: int, dim: int) -> torch.Tensor:
 
     pos = torch.arange(num_positions, dtype=torch.float64).unsqueeze(1)
     j = torch.arange(dim, dtype=torch.float64)
-    angle = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64), 2 * torch.div(j, 2, rounding_mode="floor") / dim)
+    exponent = 2 * torch.div(j, 2, rounding_mode="floor") / dim
+    angle = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64), exponent)
     table = torch.empty_like(angle)
     table[:, 0::2] = torch.sin(angle[:, 0::2])
     table[:, 1::2] = torch.cos(angle[:, 1::2])
