@@ -205,6 +205,16 @@ def test_learned_pos_embed_in_checkpoint_replaces_the_table(tmp_path):
     torch.save(sd, f)
     enc = create_video_vit(_tiny_entry(), umt_config("tiny"), weights=f)
     assert torch.equal(enc.model.pos_embed, sd["pos_embed"][0])
+    # a table learned for 4 frames (4 x 2 x 2) is resized in time to the model's 2 frames
+    sd["pos_embed"] = torch.randn(1, 16, 32)
+    torch.save(sd, f)
+    enc = create_video_vit(_tiny_entry(), umt_config("tiny"), weights=f)
+    expected = interpolate_pos_embed(sd["pos_embed"][0], (4, 2, 2), (2, 2, 2))
+    assert torch.allclose(enc.model.pos_embed, expected)
+    sd["pos_embed"] = torch.randn(1, 6, 32)
+    torch.save(sd, f)
+    with pytest.raises(WeightsError, match=r"pos_embed has 6 tokens, neither T x 2 x 2 nor 2 x S x S; refusing"):
+        create_video_vit(_tiny_entry(), umt_config("tiny"), weights=f)
 
 
 def test_missing_weights_is_one_line(tmp_path, monkeypatch):

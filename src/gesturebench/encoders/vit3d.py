@@ -286,13 +286,18 @@ def load_official(model: VideoViT, path: os.PathLike[str] | str) -> tuple[LoadRe
         n, d = pe.shape[-2], pe.shape[-1]
         if d != model.cfg.embed_dim:
             raise WeightsError(f"checkpoint {path}: pos_embed width {d} does not fit embed_dim {model.cfg.embed_dim}")
-        t0 = model.cfg.grid[0]
+        t0, h0, w0 = model.cfg.grid
         side = math.isqrt(n // t0) if n % t0 == 0 else 0
-        if side * side * t0 != n:
+        if n % (h0 * w0) == 0:  # same resolution, maybe another frame count
+            src = (n // (h0 * w0), h0, w0)
+        elif side * side * t0 == n:  # same frame count, another resolution
+            src = (t0, side, side)
+        else:
             raise WeightsError(
-                f"checkpoint {path}: pos_embed has {n} tokens, not a {t0} x S x S grid; refusing to guess its layout"
+                f"checkpoint {path}: pos_embed has {n} tokens, neither T x {h0} x {w0} nor {t0} x S x S; "
+                "refusing to guess its layout"
             )
-        table = interpolate_pos_embed(pe.reshape(n, d).float(), (t0, side, side), model.cfg.grid)
+        table = interpolate_pos_embed(pe.reshape(n, d).float(), src, model.cfg.grid)
         model.pos_embed.copy_(table)
     return report, digest
 
