@@ -240,7 +240,8 @@ def timeline(spec: GestureSpec, perf: Performance) -> tuple[np.ndarray, np.ndarr
     def run(frames: tuple[Keyframe, ...], dur: float, close: np.ndarray | None) -> None:
         nonlocal now, current
         start = now
-        add(start, current)
+        if start > times[-1] + 1e-6:
+            add(start, current)
         for kf in frames:
             for k, v in kf.pose.items():
                 current[col[k]] = v

@@ -86,7 +86,9 @@ def sample_params(
         p["headgear"] = "hair" if rng.random() < 0.75 else "cap"
         p["hair"] = _hsv(rng, (0.02, 0.1), (0.2, 0.8), (0.08, 0.55))
         p["shirt"] = _hsv(rng, (0.0, 1.0), (0.3, 0.85), (0.35, 0.9))
-        p["shirt_front"] = _hsv(rng, (0.0, 1.0), (0.0, 0.25), (0.8, 1.0))
+        shirt = [int(p["shirt"][i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        light = rng.uniform(0.15, 0.35)  # the shirt's front panel is a lighter shade of it
+        p["shirt_front"] = _hex([c + (1 - c) * light for c in shirt])
         p["trousers"] = _hsv(rng, (0.55, 0.7), (0.2, 0.7), (0.15, 0.55))
         p["boots"] = _hsv(rng, (0.0, 1.0), (0.0, 0.3), (0.08, 0.3))
         p["glove"] = p["skin"] if rng.random() < 0.6 else _hsv(rng, (0.0, 1.0), (0.0, 0.3), (0.1, 0.3))
