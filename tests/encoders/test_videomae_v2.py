@@ -109,6 +109,14 @@ def test_frame_override_regenerates_the_table():
         create_encoder("videomae-test-tiny", device="cpu", num_frames=5)
 
 
+def test_unknown_option_is_a_config_error():
+    with pytest.raises(ConfigError) as err:
+        create_encoder("videomae-test-tiny", device="cpu", img_size=32)
+    assert str(err.value) == (
+        "encoder 'videomae-test-tiny' got unknown option(s) img_size; allowed: num_frames, random_init, seed"
+    )
+
+
 def test_official_file_loads_and_records_sha(tmp_path):
     keys = official_layout.finetune_keys(32, 2, 8, tubelet=2, num_classes=174)
     g = torch.Generator().manual_seed(1)

@@ -327,12 +327,18 @@ def create_video_vit(
     random_init: bool = False,
     num_frames: int | None = None,
     seed: int = 0,
+    **unknown: Any,
 ) -> VideoViTEncoder:
     """Shared factory body: build ``cfg`` (frames overridable), load weights, wrap with the entry's spec.
 
     ``random_init=True`` skips weights (latency benchmarks, tests); presets
     marked ``test_only`` are randomly initialised unless ``weights`` is given.
     """
+    if unknown:
+        raise ConfigError(
+            f"encoder {entry.name!r} got unknown option(s) {', '.join(sorted(unknown))}; "
+            "allowed: num_frames, random_init, seed"
+        )
     if num_frames is not None and num_frames != cfg.num_frames:
         cfg = replace(cfg, num_frames=num_frames)
     spec = entry.spec if cfg.num_frames == entry.spec.num_frames else replace(entry.spec, num_frames=cfg.num_frames)
