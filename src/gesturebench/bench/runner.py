@@ -227,7 +227,7 @@ class _Runner:
                 raise
             message = _first_line(exc)
         step = None
-        release_memory(self.device)
+        release_memory(self.device, collect=True)
         return None, [], None, message
 
     def measure(self, steps: dict[str, Any]) -> tuple[dict[str, Timing], dict[str, str]]:
@@ -244,7 +244,7 @@ class _Runner:
             except _VariantFailed as vf:
                 failed[vf.label] = vf.message
                 del steps[vf.label]
-                release_memory(self.device)
+                release_memory(self.device, collect=True)
         return {}, failed
 
     # -- rows ----------------------------------------------------------------

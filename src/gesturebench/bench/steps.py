@@ -39,11 +39,14 @@ def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in OOM_MARKERS)
 
 
-def release_memory(device: torch.device) -> None:
-    """After an OOM: drop garbage and cached CUDA blocks so the next batch starts clean."""
+def release_memory(device: torch.device, collect: bool = False) -> None:
+    """Return cached CUDA blocks so the next batch starts clean; after an OOM also
+    ``collect`` garbage (tracebacks keep the failed batch's tensors in cycles).
+    A full collection is slow with torch loaded (~0.3 s), hence only then."""
     import gc
 
-    gc.collect()
+    if collect:
+        gc.collect()
     if device.type == "cuda":
         import torch
 
