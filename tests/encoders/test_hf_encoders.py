@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from gesturebench.encoders import create_encoder, get_entry, list_encoders  # noqa: E402
-from gesturebench.encoders.hf.loading import files_sha256, spec_from_processor  # noqa: E402
+from gesturebench.encoders.hf.loading import cached_snapshot, files_sha256, spec_from_processor  # noqa: E402
 from gesturebench.errors import ConfigError, WeightsError  # noqa: E402
 from gesturebench.fileio import sha256_file  # noqa: E402
 
@@ -334,3 +334,17 @@ def test_bad_pooling_names_allowed_set(tmp_path):
     with pytest.raises(ConfigError) as err:
         create_encoder("timesformer-b-k400", weights=tmp_path, device="cpu", pooling="max")
     assert str(err.value) == "pooling for timesformer-b-k400 must be one of cls, mean; got 'max'"
+
+
+def test_cached_snapshot_reads_the_hf_cache_layout(tmp_path, monkeypatch):
+    import huggingface_hub.constants as hc
+
+    cache = tmp_path / "hub"
+    snap = cache / "models--facebook--timesformer-base-finetuned-k400" / "snapshots" / "abc123"
+    snap.mkdir(parents=True)
+    (snap / "config.json").write_text("{}")
+    (cache / "models--facebook--timesformer-base-finetuned-k400" / "refs").mkdir()
+    (cache / "models--facebook--timesformer-base-finetuned-k400" / "refs" / "main").write_text("abc123")
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(cache))
+    assert cached_snapshot("facebook/timesformer-base-finetuned-k400") == snap
+    assert cached_snapshot("google/vivit-b-16x2-kinetics400") is None

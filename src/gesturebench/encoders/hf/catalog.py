@@ -92,7 +92,7 @@ register(
         feature_dim=512,
         family="hf",
         description="X-CLIP ViT-B/32, 8 frames, trained on Kinetics-400; video and text towers",
-        pooling="video embedding (frame CLS -> projection -> multi-frame transformer -> mean)",
+        pooling="projected frame CLS -> multi-frame transformer -> mean",
         source="https://huggingface.co/microsoft/xclip-base-patch32",
         license="MIT",
         params_m=196.6,

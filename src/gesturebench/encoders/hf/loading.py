@@ -84,6 +84,22 @@ def resolve_hf_dir(entry: EncoderEntry, weights: str | os.PathLike[str] | None) 
     return _snapshot(entry, hub_id)
 
 
+def cached_snapshot(hub_id: str) -> Path | None:
+    """The Hugging Face cache's snapshot folder of ``hub_id`` if its config is cached (no network).
+
+    For listings ("weights available locally?"); loading goes through :func:`resolve_hf_dir`.
+    """
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        hit = try_to_load_from_cache(hub_id, "config.json")
+    except Exception:  # a malformed id or cache: simply "not cached"
+        return None
+    return Path(hit).parent if isinstance(hit, (str, os.PathLike)) else None
+
+
 def _snapshot(entry: EncoderEntry, hub_id: str) -> Path:
     """The hub snapshot of ``hub_id`` (config, processor files, weights) as a local directory."""
     try:
