@@ -34,9 +34,11 @@ def write_video(path, frames=16, width=64, height=48, seed=0):
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
-    d = tmp_path_factory.mktemp("e2e")
-    good = [write_video(d / f"v{i}.mp4", seed=i) for i in range(3)]
-    bad = d / "broken.mp4"
+    d = tmp_path_factory.mktemp("e2e")  # folder-per-class layout
+    (d / "Advance").mkdir()
+    (d / "Halt").mkdir()
+    good = [write_video(d / ("Advance" if i < 2 else "Halt") / f"v{i}.mp4", seed=i) for i in range(3)]
+    bad = d / "Halt" / "broken.mp4"
     bad.write_bytes(b"not a video at all")
     return good, str(bad)
 
@@ -62,3 +64,19 @@ def test_end_to_end_with_no_readable_video_is_an_error(videos):
     _, bad = videos
     with pytest.raises(GesturebenchError, match=r"^none of the 1 video\(s\) could be decoded; see the notes$"):
         run_bench(BenchConfig(encoders=("pixels",), end_to_end=True, videos=(bad,), batch_sizes=(1,), timer=FAST))
+
+
+def test_cli_end_to_end_from_a_dataset_root(videos, tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    from gesturebench.cli import main
+
+    root = Path(videos[0][0]).parent.parent
+    out = tmp_path / "b"
+    args = ["bench", "--encoder", "pixels", "--end-to-end", "--data", str(root), "--batch-sizes", "2"]
+    assert main(args + ["--warmup", "1", "--min-reps", "3", "--max-reps", "3", "--out", str(out), "--no-plots"]) == 0
+    result = json.loads((out / "bench.json").read_text())
+    assert result["config"]["mode"] == "end-to-end" and result["config"]["num_videos"] == 4
+    assert [r["status"] for r in result["rows"]] == ["ok"] and result["rows"][0]["decode_ms"] > 0
+    assert "end-to-end latency on cpu (fp32)" in capsys.readouterr().out
