@@ -20,7 +20,8 @@ LICENSE = "MIT (OpenGVLab/unmasked_teacher)"
 TARGET = "gesturebench.encoders.umt.model:create"
 SPEC = InputSpec(num_frames=8, size=224, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW", crop_ratio=1.0)
 SIZE = {"b16": (768, 85.64, 179.42), "l16": (1024, 303.07, 595.60)}
-POOLING = {"fc_norm": "fc_norm(mean of tokens)", "norm_mean": "mean of norm(tokens) (pre-training: no fc_norm)"}
+#: fine-tuned: fc_norm(mean of tokens); pre-training files have no fc_norm: mean of norm(tokens)
+POOLING = {"fc_norm": "fc_norm(mean)", "norm_mean": "mean(norm)"}
 
 #: (preset, arch, weight file, pooling, what it is)
 PRESETS = (

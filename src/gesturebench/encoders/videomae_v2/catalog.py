@@ -28,7 +28,7 @@ V2_LICENSE = "MIT (OpenGVLab/VideoMAEv2)"
 TARGET = "gesturebench.encoders.videomae_v2.model:create"
 SPEC = InputSpec(num_frames=16, size=224, tubelet=2, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW", crop_ratio=1.0)
 SIZE = {"s16": (384, 21.88, 56.88), "b16": (768, 86.23, 180.34), "l16": (1024, 303.86, 596.83)}
-POOLING = "fc_norm(mean of tokens)"
+POOLING = "fc_norm(mean)"  # fc_norm applied to the mean of the tokens
 
 #: (preset, arch, source folder, weight file, licence, what it is)
 PRESETS = (
