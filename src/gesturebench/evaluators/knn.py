@@ -130,54 +130,55 @@ def _knn_impl(train, test, k, metric, chunk_rows, max_block_elems):
 
     n, d = train.shape
     q = test.shape[0]
-    f64 = torch.float64
+    f32 = torch.float32
     norm_rows = max(1, max_block_elems // max(d, 1))
+    tnorm = _row_norms(train, f32, norm_rows)
+    if not bool(torch.isfinite(tnorm).all()) or not bool(torch.isfinite(test).all()):
+        raise EvaluationError("features contain NaN or infinite values (or values too large for float32)")
 
+    colscale = None
     if metric == "cosine":
-        # float64 norms; zero rows stay zero (cosine distance 1 to everything, as in scikit-learn).
-        tn = _row_norms(train, f64, norm_rows)
-        qn = _row_norms(test, f64, norm_rows)
-        if not (torch.isfinite(tn).all() and torch.isfinite(qn).all()):
-            raise EvaluationError("features contain NaN or infinite values")
-        tscale = torch.where(tn > 0, 1.0 / tn, torch.zeros_like(tn))
-        qscale = torch.where(qn > 0, 1.0 / qn, torch.zeros_like(qn))
-        approx_train = (train * tscale.to(train.dtype)[:, None]).contiguous()
-        approx_test = test * qscale.to(test.dtype)[:, None]
+        # Score 1 - 2 (a/|a|).b/|b| ranks like 1 - cos without a normalised copy of the
+        # training set; zero rows score 1 (cos = 0, as in scikit-learn).
+        q64 = test.to(torch.float64)
+        qn = torch.linalg.vector_norm(q64, dim=1, keepdim=True)
+        approx_test = torch.where(qn > 0, q64 / qn, torch.zeros_like(q64)).to(f32)
+        approx_train = train
+        colscale = torch.where(tnorm > 0, 1.0 / tnorm, torch.zeros_like(tnorm))
+        bn2 = torch.ones(n, dtype=f32, device=train.device)
     else:
-        tscale = qscale = None
-        # float32 is enough here: any translation preserves L2 distances, and the
-        # final distances are recomputed from the raw rows.
-        # (a strided sample of rows is enough to decide on and perform centring)
+        # float32 is enough here: any translation preserves L2 distances, and the final
+        # distances are recomputed from the raw rows; a strided sample of rows suffices.
         mean = train[:: max(1, n // 4096)].mean(0)
-        sq = _row_norms(train, torch.float32, norm_rows).square_()
-        if not bool(torch.isfinite(sq).all()) or not bool(torch.isfinite(test).all()):
-            raise EvaluationError("features contain NaN or infinite values (or values too large for float32)")
+        sq = tnorm.square()
         # Centring shrinks the error bound when features share a large offset
         # (e.g. post-ReLU features); it costs a copy, so only do it when it pays.
         if float(mean.square().sum()) > 0.25 * float(sq.mean()):
             approx_train = train - mean
             approx_test = test - mean
-            bn2 = _row_norms(approx_train, torch.float32, norm_rows).square_()
+            bn2 = _row_norms(approx_train, f32, norm_rows).square_()
         else:
             approx_train, approx_test, bn2 = train, test, sq
-    if metric == "cosine":
-        # score 1 - 2 a.b ranks like 1 - cos, zero rows (cos = 0) included
-        bn2 = torch.ones(n, dtype=torch.float32, device=train.device)
     bmax = float(bn2.max().sqrt())
     c = 2.0 * (d + 16) * _eps_for(train.device)
+
+    def score(a2, s, e):
+        block = torch.mm(a2, approx_train[s:e].T)
+        if colscale is not None:
+            block.mul_(colscale[s:e])
+        return block.add_(bn2[s:e])
 
     if chunk_rows is None:
         chunk_rows = max(1, min(q, max_block_elems // n))
     train_rows = max(k, max_block_elems // chunk_rows)
 
     out_idx = torch.empty((q, k), dtype=torch.int64, device=train.device)
-    out_dist = torch.empty((q, k), dtype=f64, device=train.device)
+    out_dist = torch.empty((q, k), dtype=torch.float64, device=train.device)
     for s in range(0, q, chunk_rows):
         a = approx_test[s : s + chunk_rows]
-        an = torch.linalg.vector_norm(a, dim=1)
-        margin = 2.0 * c * (an + bmax) ** 2
-        qi, ti = _candidates(a, approx_train, bn2, k, margin, train_rows)
-        exact = _exact_distances(test, train, qi + s, ti, metric, qscale, tscale, norm_rows)
+        margin = 2.0 * c * (torch.linalg.vector_norm(a, dim=1) + bmax) ** 2
+        qi, ti = _candidates(score, a * -2.0, n, k, margin, train_rows)
+        exact = _exact_distances(test, train, qi + s, ti, metric, norm_rows)
         # order by (query, distance, train index): stable sorts, least significant key first
         order = torch.argsort(ti, stable=True)
         order = order[torch.argsort(exact[order], stable=True)]
@@ -192,53 +193,54 @@ def _knn_impl(train, test, k, metric, chunk_rows, max_block_elems):
     return out_idx, out_dist
 
 
-def _candidates(a, train, bn2, k, margin, train_rows):
+def _candidates(score, a2, n, k, margin, train_rows):
     """Pairs (query row, train row) whose approximate score may be among the k smallest."""
     import torch
 
-    n = train.shape[0]
     if n <= train_rows:  # one block: score once
-        score = torch.mm(a * -2.0, train.T).add_(bn2)
+        block = score(a2, 0, n)
         m = min(n, k + _EXTRA)
-        top = torch.topk(score, m, dim=1, largest=False, sorted=True)
+        top = torch.topk(block, m, dim=1, largest=False, sorted=True)
         thr = top.values[:, k - 1] + margin
         if m == n or bool((top.values[:, -1] > thr).all()):
             # usual case: every candidate is among the m smallest scores
             qi, j = torch.nonzero(top.values <= thr[:, None], as_tuple=True)
             return qi, top.indices[qi, j]
-        return torch.nonzero(score <= thr[:, None], as_tuple=True)
+        return torch.nonzero(block <= thr[:, None], as_tuple=True)
     # Two passes over training chunks: k-th smallest score first, then the candidates.
-    a2 = a * -2.0
     best = None
     for s in range(0, n, train_rows):
-        score = torch.mm(a2, train[s : s + train_rows].T).add_(bn2[s : s + train_rows])
-        top = torch.topk(score, min(k, score.shape[1]), dim=1, largest=False).values
+        block = score(a2, s, s + train_rows)
+        top = torch.topk(block, min(k, block.shape[1]), dim=1, largest=False).values
         best = top if best is None else torch.topk(torch.cat([best, top], 1), k, dim=1, largest=False).values
     thr = (best[:, -1] + margin)[:, None]
     qis, tis = [], []
     for s in range(0, n, train_rows):
-        score = torch.mm(a2, train[s : s + train_rows].T).add_(bn2[s : s + train_rows])
-        qi, ti = torch.nonzero(score <= thr, as_tuple=True)
+        qi, ti = torch.nonzero(score(a2, s, s + train_rows) <= thr, as_tuple=True)
         qis.append(qi)
         tis.append(ti + s)
     return torch.cat(qis), torch.cat(tis)
 
 
-def _exact_distances(test, train, qi, ti, metric, qscale, tscale, block_rows):
+def _unit64(x):
+    import torch
+
+    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    return torch.where(norm > 0, x / norm, torch.zeros_like(x))
+
+
+def _exact_distances(test, train, qi, ti, metric, block_rows):
     """float64 distances of the candidate pairs, computed from the raw rows in blocks."""
     import torch
 
     out = torch.empty(qi.shape[0], dtype=torch.float64, device=train.device)
     for s in range(0, qi.shape[0], block_rows):
-        qb, tb = qi[s : s + block_rows], ti[s : s + block_rows]
-        a = test[qb].to(torch.float64)
-        b = train[tb].to(torch.float64)
+        a = test[qi[s : s + block_rows]].to(torch.float64)
+        b = train[ti[s : s + block_rows]].to(torch.float64)
         if metric == "l2":
             out[s : s + block_rows] = (a - b).square_().sum(1)
         else:
-            a = a * qscale[qb][:, None]
-            b = b * tscale[tb][:, None]
-            out[s : s + block_rows] = 1.0 - (a * b).sum(1)
+            out[s : s + block_rows] = 1.0 - (_unit64(a) * _unit64(b)).sum(1)
     return out
 
 
