@@ -15,7 +15,7 @@ from .runner import BenchResult
 CSV_COLUMNS = (
     "variant", "encoder", "weights", "mode", "batch_size", "status", "reps", "stop_reason",
     "p50_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms", "min_ms", "ci_low_ms", "ci_high_ms",
-    "per_clip_ms", "clips_per_s", "first_call_ms", "peak_mem_mb", "mem_delta_mb", "mem_kind",
+    "per_clip_ms", "clips_per_s", "cpu_p50_ms", "cpu_per_wall", "first_call_ms", "peak_mem_mb", "mem_delta_mb", "mem_kind",
     "decode_ms", "preprocess_ms", "encode_ms", "decode_share", "preprocess_share", "encode_share", "error",
 )  # fmt: skip
 

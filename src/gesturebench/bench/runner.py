@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..errors import ConfigError, GesturebenchError
 from .compare import Comparison, compare_samples, overall_sentence
 from .config import BenchConfig, Variant, powers_of_two_upto
@@ -287,6 +289,10 @@ class _Runner:
                     "samples_ms": [x * 1e3 for x in timing.samples],
                 }
             )
+            if timing.cpu_samples:
+                cpu = float(np.median(timing.cpu_samples))
+                r["cpu_p50_ms"] = cpu * 1e3
+                r["cpu_per_wall"] = cpu / s.median if s.median > 0 else None
         if warm:
             r["first_call_ms"] = warm[0] * 1e3
         if reading is not None:
@@ -407,6 +413,12 @@ class _Runner:
                 self.info[v.label]["max_batch"] = largest_ok.get(v.label, 0)
                 self.notes.append(f"{v.label}: largest batch that fits: {largest_ok.get(v.label, 0)}")
         rows.sort(key=lambda r: ([x.label for x in self.variants].index(r["variant"]), r["batch_size"]))
+        shares = [r["cpu_per_wall"] for r in rows if r.get("cpu_per_wall") is not None]
+        if shares and float(np.median(shares)) < 0.8:
+            self.notes.append(
+                f"timed calls got {float(np.median(shares)) * 100:.0f}% of the CPU time they spanned (median): "
+                "the machine is busy and wall-clock latencies include waiting for a core (see cpu_p50_ms)"
+            )
 
         comparisons = self.compare(rows)
         env = environment(self.device, self.dtype)

@@ -66,6 +66,10 @@ class Timing:
     """Samples (seconds) of one variant and why measuring stopped."""
 
     samples: list[float] = field(default_factory=list)
+    #: CPU seconds the process used during each call (CPU device only): on a shared
+    #: machine wall time grows with contention while CPU time does not; with one
+    #: thread cpu/wall < 1 means the call waited for a core.
+    cpu_samples: list[float] = field(default_factory=list)
     stop_reason: str = ""
 
     @property
@@ -86,6 +90,8 @@ class DeviceClock:
 
         self.device = torch.device(device)
         self.cuda = self.device.type == "cuda"
+        #: process CPU seconds of the last timed call (None on CUDA)
+        self.last_cpu: float | None = None
         if self.cuda:
             self._start = torch.cuda.Event(enable_timing=True)
             self._end = torch.cuda.Event(enable_timing=True)
@@ -103,9 +109,12 @@ class DeviceClock:
             self._end.record()
             self._end.synchronize()
             return self._start.elapsed_time(self._end) / 1000.0
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
-        return time.perf_counter() - t0
+        t1 = time.perf_counter()
+        self.last_cpu = time.process_time() - c0
+        return t1 - t0
 
 
 def warm_up(fn: Callable[[], Any], clock: DeviceClock, calls: int) -> list[float]:
@@ -146,7 +155,10 @@ def measure_interleaved(
     while True:
         k = rnd % len(names)
         for name in names[k:] + names[:k]:
-            timings[name].samples.append(clock.time_call(fns[name]))
+            t = timings[name]
+            t.samples.append(clock.time_call(fns[name]))
+            if clock.last_cpu is not None:
+                t.cpu_samples.append(clock.last_cpu)
         rnd += 1
         # The checks run between calls, outside the timed regions.
         if rnd >= cfg.max_reps:
