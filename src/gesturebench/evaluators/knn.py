@@ -478,9 +478,10 @@ def evaluate_knn(
     train_ids = [v for t in train for v in t.video_ids]
     train_domains = [d for t in train for d in t.domains]
 
-    pred, idx, dist = knn_predict(
-        train_x, train_y, test.features, k, metric, chunk_rows, device, num_classes=c
-    )
+    from ..runtime import resolve_device
+
+    dev = resolve_device(device or "auto")
+    pred, idx, dist = knn_predict(train_x, train_y, test.features, k, metric, chunk_rows, dev, num_classes=c)
     _, tied = majority_vote(train_y[idx], c)
     summary = M.classification_summary(test.labels, pred, c, bootstrap=bootstrap, seed=seed, confidence=confidence)
     predictions = tuple(
@@ -502,6 +503,7 @@ def evaluate_knn(
         "bootstrap": bootstrap,
         "seed": seed,
         "confidence": confidence,
+        "device": dev.type,
     }
     log.info("k-NN %s k=%d: accuracy %.4f on %d test videos", metric, k, summary["accuracy"], len(test))
     return KnnResult(
