@@ -248,6 +248,8 @@ def create_hf_encoder(
         check_choice(f"pooling for {entry.name}", pooling, POOLINGS[arch])
     if num_frames is not None and arch != "vjepa2":
         raise ConfigError(f"num_frames can only be overridden for V-JEPA 2 presets; {entry.name} is {arch}")
+    if tokenizer is not None and arch != "xclip":
+        raise ConfigError(f"tokenizer only applies to X-CLIP presets; {entry.name} has no text tower")
     directory = resolve_hf_dir(entry, weights)
     files, safe = weight_files(directory, entry.name)
     config = read_json(directory / "config.json")

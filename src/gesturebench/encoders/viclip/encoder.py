@@ -143,7 +143,8 @@ def prepare_state_dict(
     Our names equal the official ones, so the only changes are: a re-export prefix
     (``model.`` / ``viclip.``) present on every key is removed; the temporal position
     embedding is adapted when ``num_frames`` differs from the checkpoint's (official
-    rule: keep the first rows, or interpolate linearly when growing); and, when a
+    rule: keep the first rows, or interpolate linearly when growing); a missing ``temp``
+    (training-only contrastive temperature) is set to its initial 0.01; and, when a
     patch ``grid`` is requested (``image_size`` given), the spatial position embedding is
     resized bicubically as the official loader does (CLS row kept).
     """
@@ -154,6 +155,11 @@ def prepare_state_dict(
         if sd and all(k.startswith(prefix) for k in sd):
             sd = {k[len(prefix) :]: v for k, v in sd.items()}
     sd = dict(sd)
+    if "temp" not in sd and any(k.startswith("vision_encoder.") for k in sd):
+        # The contrastive temperature is training state and unused for features; some exports drop it.
+        import torch
+
+        sd["temp"] = torch.tensor(0.01)
     if num_frames is not None and TEMPORAL_KEY in sd:
         sd[TEMPORAL_KEY] = resize_temporal_embedding(sd[TEMPORAL_KEY], num_frames)
     pos = sd.get(SPATIAL_KEY)
