@@ -242,10 +242,11 @@ def test_hf_hub_offline_uses_cache_only(tmp_path, monkeypatch):
         calls.append(kwargs.get("local_files_only"))
         return real(*args, **kwargs)
 
+    import huggingface_hub.constants as hc
+
     monkeypatch.setattr(huggingface_hub, "snapshot_download", spy)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))  # an empty cache, whatever this machine has
     monkeypatch.setenv("GESTUREBENCH_WEIGHTS", str(tmp_path / "weights"))
     with pytest.raises(WeightsError) as err:
         create_encoder("timesformer-b-k400", device="cpu")
