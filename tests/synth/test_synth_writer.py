@@ -140,10 +140,11 @@ def test_target_style_differs_and_shares_root(ground, tmp_path):
     syn = np.stack([decode(p) for p in videos(root, "syn")]).astype(np.float32)
     tgt = np.stack([decode(p) for p in videos(root, "tgt")]).astype(np.float32)
 
-    def grain(x):  # temporal+spatial high-frequency energy: noise, shake, blur differ
-        return np.abs(np.diff(x, axis=3)).mean()
+    def flicker(x):  # mean frame-to-frame change: sensor noise and handheld shake
+        return np.abs(np.diff(x.mean(-1), axis=1)).mean()
 
-    assert abs(grain(tgt) - grain(syn)) > 1.0
+    assert flicker(tgt) > 1.5 * flicker(syn)
+    assert (tgt.max(-1) - tgt.min(-1)).mean() < (syn.max(-1) - syn.min(-1)).mean()  # duller, hazier colours
     # colour: desert/camouflage palette vs grassland: red-minus-green differs
     assert (tgt[..., 0] - tgt[..., 1]).mean() - (syn[..., 0] - syn[..., 1]).mean() > 5
 

@@ -146,9 +146,9 @@ def sample_params(
         p["roll_jitter"] = _r(rng.uniform(0.8, 2.5), 3)
         p["motion_blur"] = _r(rng.uniform(0.3, 0.55), 3)
         p["defocus"] = _r(rng.uniform(0.7, 1.4), 3)
-        p["noise_sigma"] = _r(rng.uniform(7.0, 14.0), 3)
+        p["noise_sigma"] = _r(rng.uniform(8.0, 16.0), 3)
         p["vignette"] = _r(rng.uniform(0.2, 0.45), 3)
-        p["crf"] = int(rng.integers(28, 36))
+        p["crf"] = int(rng.integers(24, 31))
     else:
         p["shake_px"] = _r(rng.uniform(0.0, 1.5) if view == "ground" else rng.uniform(0.5, 2.5), 3)
         p["shake_hz"] = _r(rng.uniform(0.3, 1.0), 3)
@@ -157,5 +157,5 @@ def sample_params(
         p["defocus"] = 0.0
         p["noise_sigma"] = _r(rng.uniform(0.0, 4.0), 3)
         p["vignette"] = 0.0
-        p["crf"] = int(rng.integers(18, 28))
+        p["crf"] = int(rng.integers(18, 26))
     return p
