@@ -49,11 +49,11 @@ from .sampling import SamplerConfig
 
 log = logging.getLogger(__name__)
 
-#: Fixed overhead of one seek (demuxer seek + decoder flush) in units of one
-#: decoded frame, measured by benchmarks/decode_seek.py on 224x224 and 480p
-#: H.264 (see docs/data.md). Kept a little pessimistic so "auto" only seeks
-#: when it clearly pays.
-SEEK_COST_FRAMES = 4.0
+#: Fixed overhead of one seek in units of one decoded frame: demuxer seek,
+#: decoder flush, the keyframe's extra cost and refilling the B-frame reorder
+#: delay. benchmarks/decode_seek.py measured 6-12 on H.264 from 340x256 to
+#: 720p (medians ~7-8; docs/data.md); 8 sits in the middle.
+SEEK_COST_FRAMES = 8.0
 
 #: Containers whose packet timestamps are presentation timestamps we can seek
 #: by. AVI stores decode order only (B-frame pts are synthesised wrongly), GIF
