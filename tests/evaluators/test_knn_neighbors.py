@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gesturebench.errors import ConfigError, EvaluationError
 from gesturebench.evaluators.knn import knn_neighbors, knn_predict, majority_vote
@@ -152,3 +154,26 @@ def test_input_errors_name_the_bad_value():
         knn_neighbors(x, x, chunk_rows=0, device="cpu")
     with pytest.raises(EvaluationError, match=r"^3 train labels for 4 training rows$"):
         knn_predict(x, [0, 1, 0], x, device="cpu")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 60),
+    q=st.integers(1, 12),
+    d=st.integers(1, 6),
+    k_frac=st.floats(0, 1),
+    chunk=st.one_of(st.none(), st.integers(1, 13)),
+    block=st.sampled_from([1, 5, 64, 1 << 24]),
+    offset=st.sampled_from([0.0, 300.0]),
+)
+def test_property_small_integer_grids_full_of_ties(seed, n, q, d, k_frac, chunk, block, offset):
+    # integer coordinates in {-2..2}: many exactly equal distances, all computed exactly
+    rng = np.random.default_rng(seed)
+    train = (rng.integers(-2, 3, (n, d)) + offset).astype(np.float32)
+    test = (rng.integers(-2, 3, (q, d)) + offset).astype(np.float32)
+    k = 1 + int(k_frac * (n - 1))
+    idx, dist = knn_neighbors(train, test, k, chunk_rows=chunk, device="cpu", max_block_elems=block)
+    ref_idx, ref_dist = _brute(train, test, k)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(dist, ref_dist)

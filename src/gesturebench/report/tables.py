@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..types import DOMAINS
+
+log = logging.getLogger(__name__)
 
 ZERO_SHOT = "zero-shot"
 
@@ -50,7 +53,10 @@ class StudyTable:
         if col not in self.columns:
             self.columns.append(col)
             self.columns.sort(key=source_order)
-        self.rows.setdefault(doc["encoder"], {})[col] = doc  # later files win
+        row = self.rows.setdefault(doc["encoder"], {})
+        if col in row:
+            log.warning("two results for %s / %s / test %s: keeping the later file", doc["encoder"], col, self.test_source)
+        row[col] = doc  # later files win
         self.chance = doc["metrics"]["chance"] if self.chance is None else self.chance
 
     def to_markdown(self) -> str:
