@@ -122,3 +122,35 @@ def test_gestures_are_kinematically_distinct():
     arm_d = {k: float(np.linalg.norm(traj[k[0]][:, arms] - traj[k[1]][:, arms], axis=-1).mean()) for k in dists}
     worst = min(arm_d, key=arm_d.get)
     assert arm_d[worst] > 0.1, (worst, arm_d[worst])
+
+
+WAVE = """\
+name: WaveOverhead
+label: 7
+description: Both arms raised overhead and crossed and uncrossed several times.
+source: my own signal
+repeats: [2, 4]
+durations: {enter: 0.5, cycle: 0.8, exit: 0.5}
+enter:
+  - {t: 1.0, pose: {r_shoulder: {elev: 160, azim: 60}, l_shoulder: {elev: 160, azim: 60}}}
+cycle:
+  - {t: 0.0, hold: 0.1, pose: {r_shoulder: {azim: 60}, l_shoulder: {azim: 60}}}
+  - {t: 0.5, pose: {r_shoulder: {azim: 0, elev: 170}, l_shoulder: {azim: 0, elev: 170},
+                    r_elbow: {flex: 20}, l_elbow: {flex: 20}}}
+exit: []
+"""
+
+
+def test_docs_worked_example_adds_a_class(tmp_path):
+    """The docs/synth.md example: copy the built-ins, add wave.yaml, generate."""
+    import shutil
+
+    from gesturebench.synth import generate_dataset
+    from gesturebench.synth.gestures import builtin_dir
+
+    gdir = tmp_path / "my_gestures"
+    shutil.copytree(builtin_dir(), gdir)
+    (gdir / "wave.yaml").write_text(WAVE)
+    summary = generate_dataset(tmp_path / "ds", 1, "ground", seed=0, size=32, frames=8, gesture_dir=gdir)
+    assert summary.class_names[-1] == "WaveOverhead" and summary.generated == 8
+    assert (tmp_path / "ds" / "syn" / "ground" / "WaveOverhead" / "syn_WaveOverhead_ground_s0_00000.mp4").is_file()

@@ -69,23 +69,23 @@ def build_parts(body: Body, style: str, headgear: str, has_pack: bool) -> list[P
     # trunk
     add("pelvis", "pelvis", ellipsoid((0, -0.02 * s, 0), (0.16 * w, 0.10 * s, 0.105 * w * g), box),
         (0, -0.02 * s, 0), "trousers", radius=0.14 * w)
-    add("abdomen", "spine", np.concatenate([ellipsoid((0, 0.02 * s, 0), (0.145 * w, 0.08 * s, 0.095 * w * g), box),
-                                            ellipsoid((0, 0.17 * s, 0), (0.155 * w, 0.08 * s, 0.10 * w * g), box)]),
+    add("abdomen", "spine", np.concatenate([ellipsoid((0, 0.02 * s, 0), (0.145 * w, 0.08 * s, 0.105 * w * g), box),
+                                            ellipsoid((0, 0.17 * s, 0), (0.155 * w, 0.08 * s, 0.11 * w * g), box)]),
         (0, 0.10 * s, 0), "shirt", radius=0.14 * w)
     chest_pts = np.concatenate([
-        ellipsoid((0, 0.05 * s, 0.0), (0.15 * w, 0.08 * s, 0.10 * w * g), box),
-        ellipsoid((0, 0.15 * s, 0.0), (0.19 * w * body.shoulder_width, 0.07 * s, 0.105 * w * g), box),
+        ellipsoid((0, 0.05 * s, 0.0), (0.15 * w, 0.08 * s, 0.115 * w * g), box),
+        ellipsoid((0, 0.15 * s, 0.0), (0.19 * w * body.shoulder_width, 0.07 * s, 0.115 * w * g), box),
     ])
     add("chest", "chest", chest_pts, (0, 0.10 * s, 0), "shirt", radius=0.16 * w)
-    add("chest_front", "chest", ellipsoid((0, 0.11 * s, 0.082 * w * g), (0.12 * w, 0.1 * s, 0.03 * w), box),
+    add("chest_front", "chest", ellipsoid((0, 0.1 * s, 0.092 * w * g), (0.12 * w, 0.1 * s, 0.03 * w), box),
         (0, 0.11 * s, 0.13 * w * g), "shirt_front", radius=0.1 * w, layers=2)
     if has_pack:
-        add("pack", "chest", ellipsoid((0, 0.09 * s, -0.15 * w * g), (0.13 * w, 0.15 * s, 0.07 * w), not box),
+        add("pack", "chest", ellipsoid((0, 0.09 * s, -0.16 * w * g), (0.13 * w, 0.15 * s, 0.07 * w), not box),
             (0, 0.09 * s, -0.17 * w * g), "pack", radius=0.12 * w)
     add("neck", "neck", capsule((0, 0.0, 0), (0, 0.09 * s, 0.01), 0.052 * w), (0, 0.05 * s, 0), "skin",
         axis=(0, 1, 0), radius=0.05 * w, layers=2)
     head_c = (0, 0.105 * s, 0.012 * s)
-    add("head", "head", ellipsoid(head_c, (0.083 * s, 0.112 * s, 0.098 * s), box and headgear == "helmet"),
+    add("head", "head", ellipsoid(head_c, (0.09 * s, 0.12 * s, 0.105 * s), box and headgear == "helmet"),
         head_c, "skin", radius=0.09 * s)
     if headgear == "helmet":
         add("helmet", "head", ellipsoid((0, 0.15 * s, 0.0), (0.11 * s, 0.085 * s, 0.12 * s), False),
@@ -95,7 +95,7 @@ def build_parts(body: Body, style: str, headgear: str, has_pack: bool) -> list[P
                                            ellipsoid((0, 0.14 * s, 0.09 * s), (0.07 * s, 0.012 * s, 0.06 * s))]),
             (0, 0.16 * s, 0.0), "hair", radius=0.09 * s, decal_of="head")
     else:  # hair: a cap over the top and back of the skull, drawn in depth order
-        add("hair", "head", ellipsoid((0, 0.14 * s, -0.02 * s), (0.092 * s, 0.095 * s, 0.098 * s)),
+        add("hair", "head", ellipsoid((0, 0.145 * s, -0.02 * s), (0.098 * s, 0.1 * s, 0.104 * s)),
             (0, 0.14 * s, -0.03 * s), "hair", radius=0.09 * s)
 
     for side in ("l", "r"):
@@ -124,5 +124,5 @@ def build_parts(body: Body, style: str, headgear: str, has_pack: bool) -> list[P
 #: face features in the head frame (eye, eye, mouth), drawn when the face is seen.
 def face_points(body: Body) -> np.ndarray:
     s = body.scale
-    return np.array([(0.032 * s, 0.12 * s, 0.103 * s), (-0.032 * s, 0.12 * s, 0.103 * s),
-                     (0.0, 0.06 * s, 0.098 * s), (0.0, 0.095 * s, 0.118 * s)])
+    return np.array([(0.034 * s, 0.125 * s, 0.108 * s), (-0.034 * s, 0.125 * s, 0.108 * s),
+                     (0.0, 0.06 * s, 0.104 * s), (0.0, 0.1 * s, 0.124 * s)])

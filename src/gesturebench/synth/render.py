@@ -178,8 +178,11 @@ def render_background(p: dict, cam: Camera, width: int, rng: np.random.Generator
     img += (np.clip(cl - 0.5, 0, 1) * 2 * p["cloudiness"] * 120)[..., None] * (elev > 0)
     phase = rng.uniform(0, 2 * np.pi, 3)
     hill = 0.02 + 0.015 * np.sin(3 * azim + phase[0]) + 0.01 * np.sin(7 * azim + phase[1]) + 0.006 * np.sin(13 * azim + phase[2])
-    hills = (dy > 0) & (dy < hill * p["hills"])
-    img[hills] = rgb(p["hill"]).astype(np.float32) * (0.9 + 0.2 * (dy[hills, None] / 0.05))
+    # soft-edged hill silhouette on the horizon (alpha ramps over about one pixel)
+    px = cam.focal * width / full
+    alpha = np.clip((hill * p["hills"] - dy) * px, 0, 1) * np.clip(dy * px + 1, 0, 1)
+    hill_col = rgb(p["hill"]).astype(np.float32) * (0.9 + 0.2 * np.clip(dy / 0.05, 0, 1))[..., None]
+    img = img + (hill_col - img) * alpha[..., None]
     ground = dy < -1e-4
     t = -cam.centre[1] / np.where(ground, dy, -1.0)
     gx, gz = cam.centre[0] + t * dirs[..., 0], cam.centre[2] + t * dirs[..., 2]
@@ -319,8 +322,8 @@ def render_clip(p: dict, spec: GestureSpec) -> Clip:
     facing = (((cam.centre - pos[:, hj]) * head_fwd).sum(-1) / np.linalg.norm(cam.centre - pos[:, hj], axis=-1)).tolist()
     eye_r = np.maximum(0.8, 0.011 * cam.focal / face_z[:, 0]) * ONE
     skin = colours["skin"]
-    eye_col = tuple(float(c) for c in np.clip(skin * 0.25, 0, 255))
-    mouth_col = tuple(float(c) for c in np.clip(skin * np.array([0.55, 0.3, 0.3]), 0, 255))
+    eye_col = (25.0, 20.0, 20.0)
+    mouth_col = tuple(float(c) for c in np.clip(skin * np.array([0.6, 0.32, 0.32]), 0, 255))
 
     decals: dict[int, list[int]] = {}
     name_idx = {pt.name: i for i, pt in enumerate(parts)}
