@@ -132,7 +132,7 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
             train = [stores[s] for s in source.split("+")]
             summary.n_train[source] = sum(len(t) for t in train)
             result = evaluate_knn(train, test, k=cfg.k, metric=cfg.metric, bootstrap=cfg.bootstrap, seed=cfg.seed)
-            path = write_result(result, results_dir, encoder=enc_name, train_name=source, test_name="target-test")
+            path = write_result(result, results_dir)
             summary.result_files.append(path)
             summary.accuracy.setdefault(enc_name, {})[source] = result.accuracy
             summary.ci.setdefault(enc_name, {})[source] = tuple(result.ci)
