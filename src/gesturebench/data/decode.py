@@ -325,9 +325,15 @@ class _SeekMismatch(Exception):
 
 
 def _decode_runs(
-    path: Path, index: _Index, runs: list[tuple[int, int]], wanted: set[int], threads: int
+    path: Path,
+    index: _Index,
+    runs: list[tuple[int, int]],
+    wanted: set[int],
+    threads: int,
+    opened: tuple[Any, Any] | None = None,
 ) -> dict[int, np.ndarray]:
-    container, stream = _open(path, threads)
+    """Decode the planned runs; ``opened`` is a container rewound to frame 0 (closed here)."""
+    container, stream = opened if opened is not None else _open(path, threads)
     out: dict[int, np.ndarray] = {}
     size: tuple[int, int] | None = None
     try:
@@ -335,7 +341,8 @@ def _decode_runs(
             if start == 0:
                 pos = 0
                 frames = container.decode(stream)
-                expect_pts = None
+                # A rewound container is checked like a seek; a fresh one is the reference.
+                expect_pts = index.pts if opened is not None else None
             else:
                 if index.pts is None:  # pragma: no cover - plan_reads only seeks when seekable
                     raise _SeekMismatch("no pts index")
@@ -363,6 +370,74 @@ def _decode_runs(
     return out
 
 
+def _index_and_rewind(path: Path, threads: int) -> tuple[_Index, tuple[Any, Any] | None]:
+    """Build the index; return the container rewound to frame 0 when that is reliable.
+
+    Reusing the container saves a second open (FFmpeg probes stream info on
+    every open: ~2 ms for a 224x224 clip, ~30 ms for 720p). Only MP4/MOV and
+    Matroska rewind (their pts identify frames); other formats are reopened.
+    """
+    container, stream = _open(path, threads)
+    try:
+        index = _build_index(path, container, stream)
+        rewindable = index.pts is not None and any(f in SEEKABLE_FORMATS for f in index.container.split(","))
+        if rewindable:
+            container.seek(index.pts[0], stream=stream, backward=True, any_frame=False)
+            return index, (container, stream)
+    except BaseException:
+        container.close()
+        raise
+    container.close()
+    return index, None
+
+
+def _read(
+    p: Path, idx: np.ndarray, method: str, threads: int, index: _Index, opened: tuple[Any, Any] | None
+) -> np.ndarray:
+    try:
+        if idx.size == 0:
+            return np.zeros((0, 0, 0, 3), dtype=np.uint8)
+        clamped = np.minimum(idx, index.count - 1)
+        needed = sorted(set(clamped.tolist()))
+        if method == "sequential" or not index.seekable:
+            cost = float("inf")
+        elif method == "seek":
+            cost = 0.0
+        else:
+            cost = SEEK_COST_FRAMES
+        runs = plan_reads(needed, index.keyframes, cost)
+        try:
+            got = _decode_runs(p, index, runs, set(needed), threads, opened)
+        except _SeekMismatch as exc:
+            log.info("%s: seek index mismatch (%s); decoding sequentially", p, exc)
+            got = _decode_runs(p, index, [(0, needed[-1])], set(needed), threads)
+        finally:
+            opened = None  # _decode_runs closed it
+    finally:
+        if opened is not None:
+            opened[0].close()
+    if not got:
+        raise DecodeError(p, "no decodable frames")
+    if len(got) < len(needed):
+        # Fewer decodable frames than packets: the tail is corrupt. Repeat
+        # the last good frame only if the missing ones are at the very end.
+        last_good = max(got)
+        missing = [i for i in needed if i not in got]
+        if min(missing) < last_good:
+            raise DecodeError(p, f"frame {min(missing)} could not be decoded")
+        log.warning("%s: frames %d.. not decodable; repeating frame %d", p, min(missing), last_good)
+        for i in missing:
+            got[i] = got[last_good]
+    first = got[needed[0]]
+    out = np.empty((idx.size, *first.shape), dtype=np.uint8)
+    for j, i in enumerate(clamped.tolist()):
+        frame = got[i]
+        if frame.shape != first.shape:
+            raise DecodeError(p, f"frame {i} has shape {frame.shape}, expected {first.shape}")
+        out[j] = frame
+    return out
+
+
 def read_frames(
     path: str | os.PathLike[str],
     indices: Sequence[int] | np.ndarray,
@@ -384,69 +459,38 @@ def read_frames(
     idx = _normalise_indices(indices)
     _check_file(p)
     with _guard(p):
-        index = _index
-        if index is None:
-            container, stream = _open(p)
-            try:
-                index = _build_index(p, container, stream)
-            finally:
-                container.close()
-        if idx.size == 0:
-            return np.zeros((0, 0, 0, 3), dtype=np.uint8)
-        clamped = np.minimum(idx, index.count - 1)
-        needed = sorted(set(clamped.tolist()))
-        if method == "sequential" or not index.seekable:
-            cost = float("inf")
-        elif method == "seek":
-            cost = 0.0
-        else:
-            cost = SEEK_COST_FRAMES
-        runs = plan_reads(needed, index.keyframes, cost)
-        try:
-            got = _decode_runs(p, index, runs, set(needed), threads)
-        except _SeekMismatch as exc:
-            log.info("%s: seek index mismatch (%s); decoding sequentially", p, exc)
-            got = _decode_runs(p, index, [(0, needed[-1])], set(needed), threads)
-        if not got:
-            raise DecodeError(p, "no decodable frames")
-        if len(got) < len(needed):
-            # Fewer decodable frames than packets: the tail is corrupt. Repeat
-            # the last good frame only if the missing ones are at the very end.
-            last_good = max(got)
-            missing = [i for i in needed if i not in got]
-            if min(missing) < last_good:
-                raise DecodeError(p, f"frame {min(missing)} could not be decoded")
-            log.warning("%s: frames %d.. not decodable; repeating frame %d", p, min(missing), last_good)
-            for i in missing:
-                got[i] = got[last_good]
-        first = got[needed[0]]
-        out = np.empty((idx.size, *first.shape), dtype=np.uint8)
-        for j, i in enumerate(clamped.tolist()):
-            frame = got[i]
-            if frame.shape != first.shape:
-                raise DecodeError(p, f"frame {i} has shape {frame.shape}, expected {first.shape}")
-            out[j] = frame
-        return out
+        if _index is not None:
+            return _read(p, idx, method, threads, _index, None)
+        index, opened = _index_and_rewind(p, threads)
+        return _read(p, idx, method, threads, index, opened)
 
 
 def decode_clip(
-    path: str | os.PathLike[str], sampler: SamplerConfig | None = None, *, salt: object = None, method: str = "auto"
+    path: str | os.PathLike[str],
+    sampler: SamplerConfig | None = None,
+    *,
+    salt: object = None,
+    method: str = "auto",
+    threads: int = 1,
 ) -> np.ndarray:
-    """Count frames, sample indices with ``sampler``, decode them.
+    """Count frames, sample indices with ``sampler``, decode them (one open of the file).
 
     Returns ``(T, H, W, 3)`` uint8 for one clip, ``(num_clips, T, H, W, 3)``
     when ``sampler.num_clips > 1``. ``salt`` seeds train-mode sampling per
     video (e.g. the video id).
     """
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     sampler = sampler or SamplerConfig()
     p = Path(path)
     _check_file(p)
     with _guard(p):
-        container, stream = _open(p)
+        index, opened = _index_and_rewind(p, threads)
         try:
-            index = _build_index(p, container, stream)
-        finally:
-            container.close()
-    idx = sampler.indices(index.count, salt=salt)
-    frames = read_frames(p, idx.reshape(-1), method=method, _index=index)
+            idx = sampler.indices(index.count, salt=salt)
+        except BaseException:
+            if opened is not None:
+                opened[0].close()
+            raise
+        frames = _read(p, idx.reshape(-1), method, threads, index, opened)
     return frames.reshape(*idx.shape, *frames.shape[1:])
