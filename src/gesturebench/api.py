@@ -111,11 +111,12 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
         "target": load_rocog(data_root, [ann / f"tgt_{view}_train.txt"]),
         "target-test": load_rocog(data_root, [ann / f"tgt_{view}_test.txt"]),
     }
-    sampler = SamplerConfig(name="tsn", num_frames=8, mode="test")
     results_dir = out / "results"
     t1 = time.perf_counter()
     for enc_name in cfg.encoders:
         encoder = create_encoder(enc_name, device="auto")
+        # TSN test-mode sampling with the frame count the encoder was built for (8 for the study).
+        sampler = SamplerConfig(name="tsn", num_frames=encoder.spec.num_frames, mode="test")
         stores = {}
         for set_name, manifest in sets.items():
             store_path = out / "features" / enc_name / set_name
