@@ -80,4 +80,4 @@ def test_cli_end_to_end_from_a_dataset_root(videos, tmp_path, capsys):
     result = json.loads((out / "bench.json").read_text())
     assert result["config"]["mode"] == "end-to-end" and result["config"]["num_videos"] == 4
     assert [r["status"] for r in result["rows"]] == ["ok"] and result["rows"][0]["decode_ms"] > 0
-    assert "end-to-end latency on cpu (fp32)" in capsys.readouterr().out
+    assert "end-to-end latency per batch in ms, cpu fp32" in capsys.readouterr().out

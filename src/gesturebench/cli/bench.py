@@ -93,12 +93,20 @@ def bench(
 
 
 def _print(result) -> None:
+    from rich import box
     from rich.table import Table
 
     e2e = result.config["mode"] == "end-to-end"
-    table = Table(title=f"{result.config['mode']} latency on {result.environment['device']} ({result.environment['dtype']})")
-    for col in ("variant", "batch", "p50 ms", "p90 ms", "p99 ms", "ms/clip", "clips/s", "peak MB", "reps"):
-        table.add_column(col, justify="left" if col == "variant" else "right", overflow="fold")
+    env = result.environment
+    table = Table(
+        title=f"{result.config['mode']} latency per batch in ms, {env['device']} {env['dtype']}",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    width = min(32, max(len(v["label"]) for v in result.variants))
+    table.add_column("variant", min_width=width, overflow="fold")
+    for col in ("batch", "p50", "p90", "p99", "ms/clip", "clips/s", "peak MB", "reps"):
+        table.add_column(col, justify="right")
     if e2e:
         table.add_column("decode/prep/encode", justify="right")
     for r in result.rows:
