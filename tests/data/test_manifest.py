@@ -134,6 +134,13 @@ def test_absolute_path_refused(rocog: Path):
     ]
 
 
+def test_windows_absolute_path_refused(rocog: Path):
+    assert _problems(rocog, ["C:\\data\\x.mp4 0"]) == [
+        "annotations/syn_ground_train.txt:1: absolute path 'C:\\\\data\\\\x.mp4' refused: "
+        "paths must be relative to the root"
+    ]
+
+
 def test_dotdot_escape_refused(rocog: Path):
     _touch(rocog.parent, "outside.mp4")  # exists, but must never be reached
     assert _problems(rocog, ["syn/ground/../../../outside.mp4 0"]) == [
