@@ -59,24 +59,33 @@ def main() -> int:
 
     from gesturebench.synth import generate_dataset
 
+    import resource
+
+    def cpu_seconds() -> float:
+        r_self, r_kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r_self.ru_utime + r_self.ru_stime + r_kids.ru_utime + r_kids.ru_stime
+
     rows = []
     for w in [int(x) for x in args.workers.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
+            c0, t0 = cpu_seconds(), time.perf_counter()
             s = generate_dataset(Path(tmp) / "ds", args.per_class, ["ground", "air"], seed=0, size=args.size,
                                  frames=args.frames, workers=w)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        # CPU seconds per video (worker start-up included) give a load-independent projection
         rows.append({"workers": w, "videos": s.generated, "wall_s": round(wall, 2),
-                     "videos_per_s": round(s.generated / wall, 2)})
+                     "videos_per_s": round(s.generated / wall, 2), "cpu_s_per_video": round(cpu / s.generated, 4),
+                     "projected_videos_per_s_idle": round(max(w, 1) * s.generated / cpu, 2)})
     split = stage_split(args.size, args.frames)
     load = os.getloadavg()
     out = {"size": args.size, "frames": args.frames, "cpu_count": os.cpu_count(), "loadavg": load,
            "runs": rows, "per_video_cpu": split}
     print(f"synth throughput, {args.size}x{args.size}, {args.frames} frames, cpus={os.cpu_count()}, "
           f"loadavg={load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (includes process start-up)")
-    print(f"{'workers':>8} {'videos':>7} {'wall s':>8} {'videos/s':>9}")
+    print(f"{'workers':>8} {'videos':>7} {'wall s':>8} {'videos/s':>9} {'cpu s/video':>12} {'idle-projected videos/s':>24}")
     for r in rows:
-        print(f"{r['workers']:>8} {r['videos']:>7} {r['wall_s']:>8} {r['videos_per_s']:>9}")
+        print(f"{r['workers']:>8} {r['videos']:>7} {r['wall_s']:>8} {r['videos_per_s']:>9} "
+              f"{r['cpu_s_per_video']:>12} {r['projected_videos_per_s_idle']:>24}")
     print(f"per video CPU: render {split['render_cpu_ms_per_video']:.0f} ms + encode "
           f"{split['encode_cpu_ms_per_video']:.0f} ms = {split['cpu_ms_per_frame']:.2f} ms/frame")
     dest = REPO / "bench-out" / "synth_throughput.json"

@@ -20,9 +20,9 @@ def mid_gesture_frame(clip) -> int:
     return int(np.argmax(dev))
 
 
-#: Camera azimuths for the sheet: in front of the subject, a little to its right/left,
+#: Camera azimuth for the sheet: in front of the subject, a little to its right (most signals use the right arm),
 #: so a reader sees face and both arms (the dataset samples RoCoG-v2's 30..330 degrees).
-SHEET_AZIMUTH = {"ground": 30.0, "air": 330.0}
+SHEET_AZIMUTH = {"ground": 330.0, "air": 330.0}
 
 
 def render_contact_sheet(

@@ -74,11 +74,29 @@ def make_camera(p: dict, size: int, margin: int = 0) -> Camera:
     return Camera(centre, rot, focal, size / 2 + margin, size / 2 + margin + p["pan_y"] * size)
 
 
+_TILES: dict[tuple[int, int, int], np.ndarray] = {}
+TILE_VARIANTS = 16
+
+
 def _noise_tile(rng: np.random.Generator, n: int, cells: int) -> np.ndarray:
-    """Seamlessly tiling smooth noise in [0, 1], (n, n) float32."""
-    small = rng.random((cells, cells)).astype(np.float32)
-    big = cv2.resize(np.tile(small, (3, 3)), (3 * n, 3 * n), interpolation=cv2.INTER_CUBIC)
-    return np.clip(big[n:2 * n, n:2 * n], 0, 1)
+    """Seamlessly tiling smooth noise in [0, 1], (n, n) float32.
+
+    One of ``TILE_VARIANTS`` tiles built from fixed seeds (cached per process),
+    picked, flipped and rolled by ``rng``: varied, reproducible and cheap.
+    """
+    variant = int(rng.integers(0, TILE_VARIANTS))
+    key = (n, cells, variant)
+    if key not in _TILES:
+        small = np.random.default_rng([n, cells, variant]).random((cells, cells)).astype(np.float32)
+        big = cv2.resize(np.tile(small, (3, 3)), (3 * n, 3 * n), interpolation=cv2.INTER_CUBIC)
+        _TILES[key] = np.ascontiguousarray(np.clip(big[n:2 * n, n:2 * n], 0, 1))
+    tile = _TILES[key]
+    flips, dy, dx = rng.integers(0, 4), rng.integers(0, n), rng.integers(0, n)
+    if flips & 1:
+        tile = tile[::-1]
+    if flips & 2:
+        tile = tile.T
+    return np.ascontiguousarray(np.roll(tile, (int(dy), int(dx)), (0, 1)))
 
 
 def light_dir(p: dict) -> np.ndarray:
@@ -212,11 +230,15 @@ def render_background(p: dict, cam: Camera, width: int, rng: np.random.Generator
     ring[:, 0] += stretch * sdir[0] / max(elong, 1e-6)
     ring[:, 2] += stretch * sdir[1] / max(elong, 1e-6)
     uv, _ = cam.project(ring)
-    shadow = img.copy()
-    cv2.fillConvexPoly(shadow, np.round(uv * ONE).astype(np.int32), (0, 0, 0), cv2.LINE_AA, SHIFT)
     a = 0.45 * min(1.0, p["light_intensity"] / 0.8)
-    darker = cv2.addWeighted(img, 1 - a, shadow, a, 0)
-    img = np.where((shadow != img).any(-1, keepdims=True), darker, img)
+    x0, y0 = np.clip(np.floor(uv.min(0)).astype(int) - 2, 0, width)
+    x1, y1 = np.clip(np.ceil(uv.max(0)).astype(int) + 2, 0, width)
+    if x1 > x0 and y1 > y0 and (cam.to_cam(ring)[:, 2] > 0.1).all():
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        poly = np.round((uv - [x0, y0]) * ONE).astype(np.int32)
+        cv2.fillConvexPoly(mask, poly, 255, cv2.LINE_AA, SHIFT)
+        keep = (1.0 - a * mask.astype(np.float32) / 255.0)[..., None]
+        img[y0:y1, x0:x1] = (img[y0:y1, x0:x1] * keep).astype(np.uint8)
     _clutter(img, p, cam, rng, L, p["style"] == "target")
     if p.get("vignette", 0) > 0:
         ys, xs = np.mgrid[0:width, 0:width].astype(np.float32)
