@@ -68,6 +68,37 @@ def test_rotation_is_applied(video_dir: Path):
     assert probe(video_dir / "rot270.mp4").rotation == 270
 
 
+def test_legacy_rotate_tag_is_clockwise():
+    class Frame:
+        rotation = 0
+
+    assert decode._rotation(Frame(), "90") == 270  # rotate=90 (clockwise) -> 270 counter-clockwise
+    assert decode._rotation(Frame(), None) == 0
+    assert decode._rotation(Frame(), "junk") == 0
+    Frame.rotation = -90.0  # display matrix wins over the tag
+    assert decode._rotation(Frame(), "180") == 270
+
+
+def test_wrong_header_frame_count_is_ignored(tmp_path: Path):
+    import struct
+
+    data = bytearray(make_video(tmp_path / "a.avi", codec="mjpeg", pix_fmt="yuvj420p").read_bytes())
+    # AVI headers: strh.dwLength (stream) and avih.dwTotalFrames claim 5 frames; 16 are present.
+    struct.pack_into("<I", data, data.find(b"strh") + 8 + 32, 5)
+    struct.pack_into("<I", data, data.find(b"avih") + 8 + 16, 5)
+    (tmp_path / "b.avi").write_bytes(bytes(data))
+    info = probe(tmp_path / "b.avi")
+    assert (info.header_frames, info.num_frames, info.duration) == (5, 16, 0.5)
+    frames = read_frames(tmp_path / "b.avi", [15])
+    assert _levels(frames) == pytest.approx([level(15)], abs=TOL)
+    # An AVI header claiming more frames than packets is not treated as truncation
+    # (empty "dropped frame" packets are legal there); MP4 is (see BROKEN below).
+    struct.pack_into("<I", data, data.find(b"strh") + 8 + 32, 20)
+    (tmp_path / "c.avi").write_bytes(bytes(data))
+    info = probe(tmp_path / "c.avi")
+    assert (info.header_frames, info.num_frames) == (20, 16)
+
+
 def test_probe_fields(video_dir: Path):
     info = probe(video_dir / "h264_gop4.mp4")
     assert (info.codec, info.pix_fmt, info.fps, info.duration) == ("h264", "yuv420p", 10.0, 4.8)

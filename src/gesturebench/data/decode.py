@@ -181,9 +181,15 @@ def _build_index(path: Path, container: Any, stream: Any) -> _Index:
     header = int(stream.frames or 0)
     if count == 0:
         raise DecodeError(path, "no video frames in file")
-    if header > count:
-        raise DecodeError(path, f"truncated: container lists {header} frames but only {count} are present")
     fmt = _format_name(container)
+    if header > count:
+        if "mp4" in fmt.split(","):
+            # MP4/MOV index every sample with its size: fewer packets than samples
+            # means the data ran out.
+            raise DecodeError(path, f"truncated: container lists {header} frames but only {count} are present")
+        # Elsewhere (e.g. AVI, whose empty "dropped frame" packets carry no picture)
+        # a larger header count is not proof of damage: trust the packets.
+        log.warning("%s: header lists %d frames, %d packets found; using %d", path, header, count, count)
     pts: tuple[int, ...] | None = None
     keyframes: tuple[int, ...] = (0,)
     if all(p is not None for p in pts_list) and len(set(pts_list)) == count:
@@ -212,7 +218,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
             first = next(iter(container.decode(stream)), None)
             if first is None:
                 raise DecodeError(p, "no decodable frames")
-            rotation = _rotation(first)
+            rotation = _rotation(first, stream.metadata.get("rotate"))
             w, h = int(first.width), int(first.height)
             cc = stream.codec_context
             pix_fmt = str(cc.pix_fmt or first.format.name)
@@ -243,21 +249,27 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     )
 
 
-def _rotation(frame: Any) -> int:
-    """Counter-clockwise display rotation of a frame, snapped to 0/90/180/270."""
+def _rotation(frame: Any, stream_tag: object = None) -> int:
+    """Counter-clockwise display rotation, snapped to 0/90/180/270.
+
+    The frame's display matrix wins; without one, a legacy ``rotate`` stream
+    tag (clockwise degrees, written by old phones and FFmpeg < 5) is used.
+    """
     try:
         deg = float(getattr(frame, "rotation", 0) or 0)
-    except (TypeError, ValueError):  # pragma: no cover - odd side data
+        if not deg and stream_tag not in (None, ""):
+            deg = -float(str(stream_tag))
+    except (TypeError, ValueError):
         return 0
     return int(round(deg / 90.0)) % 4 * 90
 
 
-def _to_rgb(frame: Any, size: tuple[int, int] | None) -> np.ndarray:
+def _to_rgb(frame: Any, size: tuple[int, int] | None, rotate_tag: object = None) -> np.ndarray:
     if size is None or (frame.width, frame.height) == size:
         arr = frame.to_ndarray(format="rgb24")
     else:  # a stream that changes size mid-way: keep the first frame's size
         arr = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-    k = _rotation(frame) // 90
+    k = _rotation(frame, rotate_tag) // 90
     return np.ascontiguousarray(np.rot90(arr, k=k)) if k else arr
 
 
@@ -336,6 +348,7 @@ def _decode_runs(
     container, stream = opened if opened is not None else _open(path, threads)
     out: dict[int, np.ndarray] = {}
     size: tuple[int, int] | None = None
+    rotate_tag = stream.metadata.get("rotate")
     try:
         for start, stop in runs:
             if start == 0:
@@ -361,7 +374,7 @@ def _decode_runs(
                 if pos in wanted:
                     if size is None:
                         size = (frame.width, frame.height)
-                    out[pos] = _to_rgb(frame, size)
+                    out[pos] = _to_rgb(frame, size, rotate_tag)
                 if pos >= stop:
                     break
                 pos += 1
