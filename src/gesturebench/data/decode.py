@@ -5,9 +5,10 @@ Frame indexing
     first decodable frame. The frame count is the number of non-empty video
     packets the demuxer actually finds in the file (demuxing reads packets
     without decoding them), never ``fps * duration``: that product is wrong for
-    variable-frame-rate video and for containers whose header is stale. If the
-    container header lists *more* frames than are present, the file is
-    truncated and :class:`DecodeError` is raised.
+    variable-frame-rate video and for containers whose header is stale. If an
+    MP4/MOV sample table lists *more* frames than are present, the file is
+    truncated and :class:`DecodeError` is raised (other containers: the
+    packets are trusted and a warning is logged).
 
 Two decode paths give byte-identical frames:
 
@@ -24,9 +25,10 @@ each group of needed frames in a later GOP it seeks when
 between the current position and the group. ``SEEK_COST_FRAMES`` was measured
 by ``benchmarks/decode_seek.py`` (see docs/data.md).
 
-Rotation metadata (display matrix / rotate tag, as PyAV reports it in
-``VideoFrame.rotation``, counter-clockwise degrees) is applied in multiples of
-90 degrees, so portrait phone video comes out portrait.
+Rotation metadata (the display matrix, as PyAV reports it in
+``VideoFrame.rotation``, counter-clockwise degrees; else a legacy ``rotate``
+stream tag, clockwise) is applied in multiples of 90 degrees, so portrait
+phone video comes out portrait.
 
 Every failure (missing, empty, not a video, truncated, corrupt, unreadable)
 raises :class:`DecodeError` naming the file and the reason.
