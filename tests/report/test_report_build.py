@@ -80,3 +80,21 @@ def test_malformed_result_is_named(results_dir, tmp_path):
     bad.write_text(json.dumps({"schema": "nope"}))
     with pytest.raises(ResultError, match=r"bad\.json: schema must be"):
         write_report([bad], tmp_path / "rep")
+
+
+def test_report_from_result_objects(tmp_path):
+    import numpy as np
+
+    from gesturebench.evaluators.knn import evaluate_knn
+    from gesturebench.types import FeatureSet
+
+    def fs(x, y, dom):
+        n = len(y)
+        return FeatureSet(np.asarray(x, np.float32).reshape(n, 1), np.asarray(y), tuple(map(str, range(n))),
+                          ("A", "B"), (dom,) * n, ("ground",) * n, key=dom, meta={"encoder": {"name": "m"}})
+
+    r = evaluate_knn(fs([0, 1, 10, 11], [0, 0, 1, 1], "synthetic"), fs([0.5, 6, 10.5], [0, 0, 1], "target"),
+                     k=1, bootstrap=0)
+    md = write_report([r], tmp_path).read_text()
+    assert "| m | 66.7 |" in md
+    assert (tmp_path / "confusion__knn__m__train-synthetic__test-target__k1-l2.png").is_file()

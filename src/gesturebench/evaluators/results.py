@@ -52,7 +52,7 @@ def result_filename(doc: dict[str, Any]) -> str:
 def write_result(result: Any, out: str | Path) -> Path:
     """Write a result atomically; ``out`` is a ``.json`` file or a folder (templated name)."""
     doc = result_document(result)
-    problem = _validate(doc)
+    problem = validate_document(doc)
     if problem:
         raise ResultError(f"refusing to write an invalid result: {problem}")
     out = Path(out)
@@ -65,7 +65,7 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _validate(doc: Any) -> str | None:
+def validate_document(doc: Any) -> str | None:
     """First schema problem of a result document, or None."""
     if not isinstance(doc, dict):
         return "top level must be a JSON object"
@@ -113,7 +113,7 @@ def load_result(path: str | Path) -> dict[str, Any]:
         raise ResultError(f"cannot read result file {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ResultError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    problem = _validate(doc)
+    problem = validate_document(doc)
     if problem:
         raise ResultError(f"{path}: {problem}")
     return doc

@@ -9,7 +9,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..evaluators.results import load_results
+from ..errors import ResultError
+from ..evaluators.results import (
+    load_results,
+    result_document,
+    result_filename,
+    validate_document,
+)
 from ..fileio import atomic_write_text
 from . import plots
 from .tables import ZERO_SHOT, cell_text, pct, per_class_table, study_tables
@@ -26,11 +32,32 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-")
 
 
+def _gather(results: Any) -> list[tuple[Path, dict[str, Any]]]:
+    """Folder, or list of result files / result objects / result dicts -> validated documents."""
+    if isinstance(results, (str, Path)):
+        return load_results(results)
+    out = []
+    for item in results:
+        if isinstance(item, (str, Path)):
+            out.extend(load_results([item]))
+            continue
+        doc = result_document(item)
+        problem = validate_document(doc)
+        if problem:
+            raise ResultError(f"result for {doc.get('encoder', '?')}: {problem}")
+        out.append((Path(result_filename(doc)), doc))
+    return out
+
+
 def write_report(
-    results: str | Path | Iterable[str | Path], out_dir: str | Path, title: str = "gesturebench results"
+    results: str | Path | Iterable[Any], out_dir: str | Path, title: str = "gesturebench results"
 ) -> Path:
-    """Build ``out_dir/report.md`` (study tables, per-run details) with its PNG figures; return its path."""
-    loaded = load_results(results)
+    """Build ``out_dir/report.md`` (study tables, per-run details) with its PNG figures; return its path.
+
+    ``results``: a folder of result JSONs, or a list of result files, result
+    dataclasses (``KnnResult``, ``ZeroShotResult``) or their ``to_dict()`` dicts.
+    """
+    loaded = _gather(results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     docs = [doc for _, doc in loaded]
