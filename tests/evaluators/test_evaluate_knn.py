@@ -50,6 +50,17 @@ def test_planted_result_values():
     assert p["distances"] == pytest.approx([0.1, 1.1, 2.1], abs=1e-5)
     lo, hi = r.ci
     assert 0.0 <= lo <= 0.75 <= hi <= 1.0
+    assert r.vote_ties == 0 and r.to_dict()["metrics"]["vote_ties"] == 0
+
+
+def test_vote_ties_are_counted():
+    syn, _, _ = planted()
+    # k=2: 0.5 -> 0 (A), 1 (A); 15.4 -> 11 (B, d=4.4), 20 (C, d=4.6): tie -> B, the nearer
+    test = fs([0.5, 15.4], [0, 2], "target", "k-t2")
+    r = evaluate_knn([syn], test, k=2, bootstrap=0)
+    assert [p["vote_tied"] for p in r.predictions] == [False, True]
+    assert [p["pred"] for p in r.predictions] == [0, 1]
+    assert r.vote_ties == 1 and r.accuracy == 0.5
 
 
 def test_round_trip_and_single_trainset():

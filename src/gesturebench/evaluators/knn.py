@@ -368,6 +368,11 @@ class KnnResult:
     task: str = "knn"
 
     @property
+    def vote_ties(self) -> int:
+        """How many test videos the tie-break rule decided."""
+        return sum(1 for p in self.predictions if p.get("vote_tied"))
+
+    @property
     def n_train(self) -> int:
         return sum(self.n_train_per_domain.values())
 
@@ -394,6 +399,7 @@ class KnnResult:
                 "per_class_accuracy": list(self.per_class_accuracy),
                 "ci": list(self.ci) if self.ci is not None else None,
                 "chance": self.chance,
+                "vote_ties": self.vote_ties,
             },
             "confusion": [list(r) for r in self.confusion],
             "predictions": [dict(p) for p in self.predictions],
