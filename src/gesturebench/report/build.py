@@ -115,6 +115,7 @@ def _run_section(path: Path, doc: dict[str, Any], out: Path) -> list[str]:
         ("top-1 accuracy %", cell_text(doc)),
         ("mean per-class accuracy %", pct(m["mean_per_class_accuracy"])),
         ("chance %", pct(m["chance"])),
+        ("vote ties (decided by the tie-break)", str(m.get("vote_ties", "–")) if doc["task"] == "knn" else "–"),
         ("training store keys", ", ".join(f"`{k[:12]}`" for k in train.get("keys", [])) or "–"),
         ("test store key", f"`{doc['test'].get('key', '')[:12]}`"),
         ("git revision", f"`{prov.get('git_revision')}`"),
