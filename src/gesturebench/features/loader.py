@@ -1,9 +1,12 @@
 """Decode + resize/crop of clips, in worker processes, streamed back in manifest order.
 
-Workers are started with the ``spawn`` method (safe when the parent holds CUDA
-or many threads) and import no torch: they return uint8 numpy clips of shape
-``(num_clips * T, S, S, 3)``, which are cheap to pickle. At most ``window``
-videos are in flight, so memory stays bounded however long the manifest is.
+Workers never fork the main process (which may hold CUDA or many threads): on
+POSIX they fork from a clean ``forkserver`` that has preloaded the decoder
+(PyAV, OpenCV), so a worker starts in milliseconds and the imports are paid
+once per main process; elsewhere they are ``spawn``-ed. They import no torch
+and return uint8 numpy clips of shape ``(num_clips * T, S, S, 3)``, which are
+cheap to pickle. At most ``window`` videos are in flight, so memory stays
+bounded however long the manifest is.
 """
 
 from __future__ import annotations
@@ -62,15 +65,34 @@ class ClipLoader:
 _LOADER: ClipLoader | None = None
 
 
-def _watch_parent(parent_pid: int) -> None:
-    # A worker whose parent was killed (kill -9) must not linger: its queue never closes.
+#: Modules the fork server imports once, so each forked worker starts warm.
+PRELOAD = ("__main__", "numpy", "cv2", "av", "gesturebench.features.loader", "gesturebench.data.decode",
+           "gesturebench.encoders.preprocess")
+
+
+def _watch_owner(owner_pid: int) -> None:
+    # A worker whose owner was killed (kill -9) must not linger: its task queue never closes.
     while True:
         time.sleep(0.5)
-        if os.getppid() != parent_pid:
+        try:
+            os.kill(owner_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # pragma: no cover - pid reused by another user's process
             os._exit(0)
 
 
-def _init_worker(loader: ClipLoader, parent_pid: int) -> None:
+def _mp_context() -> Any:
+    import multiprocessing as mp
+
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))  # no effect if the server already runs
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _init_worker(loader: ClipLoader, owner_pid: int) -> None:
     global _LOADER
     _LOADER = loader
     try:
@@ -79,7 +101,12 @@ def _init_worker(loader: ClipLoader, parent_pid: int) -> None:
         cv2.setNumThreads(1)  # one core per worker; more threads only fight the other workers
     except ImportError:  # pragma: no cover - cv2 is a hard dependency
         pass
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    threading.Thread(target=_watch_owner, args=(owner_pid,), daemon=True).start()
+
+
+def _ping() -> int:
+    """A no-op task: its completion says a worker has finished starting up."""
+    return os.getpid()
 
 
 def _load(item: tuple[int, str]) -> LoadResult:
@@ -105,7 +132,11 @@ def stream_clips(
 ) -> Iterator[LoadResult]:
     """Yield ``loader(row, path)`` for every item, in order; decode in ``workers`` processes.
 
-    ``workers == 0`` decodes in the calling process (debugging, tiny jobs).
+    ``workers == 0`` decodes in the calling process (debugging, tiny jobs). With workers,
+    the calling process never just waits: when the next result is not ready it takes the
+    last queued video that no worker has started yet and decodes it itself. That hides
+    the workers' start-up (importing PyAV/OpenCV takes ~0.5-1 s) and lets the main process
+    help when decoding, not encoding, is the bottleneck.
     Closing the generator early shuts the pool down and cancels queued work.
     """
     if workers == 0:
@@ -113,32 +144,60 @@ def stream_clips(
             yield loader(row, path)
         return
 
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp.get_context("spawn"),
+        max_workers=workers, mp_context=_mp_context(),
         initializer=_init_worker, initargs=(loader, os.getpid()),
     )
-    pending: deque = deque()
+    # Each entry: [item, Future | None, result | None]; results leave in submission order.
+    pending: deque[list[Any]] = deque()
     it = iter(items)
+    pings = [pool.submit(_ping) for _ in range(workers)]  # starts the workers
+
+    def submit(item: tuple[int, str]) -> None:
+        pending.append([item, pool.submit(_load, item), None])
+
+    def steal() -> bool:
+        for entry in reversed(pending):
+            fut = entry[1]
+            if fut is None:
+                continue
+            if not fut.cancel():  # already running in a worker (or done): nothing left to steal
+                return False
+            entry[1], entry[2] = None, loader(*entry[0])
+            return True
+        return False
+
     try:
+        # Until the first worker is up, decode here, in order (tiny jobs never wait for start-up).
+        while not any(p.done() for p in pings):
+            item = next(it, None)
+            if item is None:
+                return
+            yield loader(*item)
         for item in it:
-            pending.append(pool.submit(_load, item))
+            submit(item)
             if len(pending) >= window:
                 break
         while pending:
-            fut = pending.popleft()
-            try:
-                result = fut.result()
-            except BrokenProcessPool as exc:
-                raise GesturebenchError(
-                    f"a decode worker process died unexpectedly ({exc}); rerun with --workers 0 to see the error"
-                ) from exc
+            head = pending[0]
+            while head[1] is not None and not head[1].done() and steal():
+                pass
+            fut: Future | None = head[1]
+            if fut is not None:
+                try:
+                    head[2] = fut.result()
+                except BrokenProcessPool as exc:
+                    raise GesturebenchError(
+                        f"a decode worker process died unexpectedly ({exc}); rerun with --workers 0 to see the error"
+                    ) from exc
+            pending.popleft()
             nxt = next(it, None)
             if nxt is not None:
-                pending.append(pool.submit(_load, nxt))
-            yield result
+                submit(nxt)
+            yield head[2]
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Do not block on workers still starting up; they exit as soon as they see the shutdown.
+        pool.shutdown(wait=all(p.done() for p in pings), cancel_futures=True)
