@@ -353,10 +353,13 @@ def render_clip(p: dict, spec: GestureSpec) -> Clip:
         if pt.decal_of:
             decals.setdefault(name_idx[pt.decal_of], []).append(i)
     main = np.array([i for i, pt in enumerate(parts) if not pt.decal_of])
-    orders = main[np.argsort(-depth[:, main], axis=1, kind="stable")].tolist()
-    groups = [[i] + decals.get(i, []) for i in range(len(parts))]
-    head_i = name_idx["head"]
-    spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+    groups = [[i] + decals.get(i, []) + ([-1] if i == name_idx["head"] else []) for i in range(len(parts))]
+    # per frame: parts far to near, each followed by its decals; -1 marks "draw the face now"
+    sorted_main = main[np.argsort(-depth[:, main], axis=1, kind="stable")].tolist()
+    orders = [[k for i in row for k in groups[i]] for row in sorted_main]
+    # per part: (T, 3 layers, points, 2) fixed-point polygons, so one hull serves all layers
+    stacked = np.stack([fixed_all, mid_all, hi_all], 1)
+    part_pts = [np.ascontiguousarray(stacked[:, :, a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
     blur_a = p["motion_blur"]
     noise_bank = None
@@ -382,27 +385,28 @@ def render_clip(p: dict, spec: GestureSpec) -> Clip:
     for f in range(n):
         dx, dy = shake_int[f]
         img = bg[margin - dy: margin - dy + size, margin - dx: margin - dx + size].copy()
-        fx, mx, hx, col_f, lay_f = fixed_all[f], mid_all[f], hi_all[f], shade[f], layers[f]
-        for i in orders[f]:
-            for k in groups[i]:
-                a, b = spans[k]
-                idx = hull_idx(fx[a:b], returnPoints=False)
-                if len(idx) < 3:
-                    continue
-                idx = idx[:, 0]
-                cols = col_f[k]
-                fill(img, fx[a:b][idx], cols[0], aa, SHIFT)
-                nl = lay_f[k]
-                if nl >= 2:
-                    fill(img, mx[a:b][idx], cols[1], aa, SHIFT)
-                    if nl >= 3:
-                        fill(img, hx[a:b][idx], cols[2], aa, SHIFT)
-            if i == head_i and facing[f] > 0.2:
-                r = int(eye_r[f])
-                fp = face_fixed[f]
-                cv2.circle(img, fp[0], r, eye_col, -1, aa, SHIFT)
-                cv2.circle(img, fp[1], r, eye_col, -1, aa, SHIFT)
-                cv2.ellipse(img, fp[2], (int(r * 2.2), int(r * 0.7)), 0, 0, 360, mouth_col, -1, aa, SHIFT)
+        col_f, lay_f = shade[f], layers[f]
+        for k in orders[f]:
+            if k < 0:
+                if facing[f] > 0.2:
+                    r = int(eye_r[f])
+                    fp = face_fixed[f]
+                    cv2.circle(img, fp[0], r, eye_col, -1, aa, SHIFT)
+                    cv2.circle(img, fp[1], r, eye_col, -1, aa, SHIFT)
+                    cv2.ellipse(img, fp[2], (int(r * 2.2), int(r * 0.7)), 0, 0, 360, mouth_col, -1, aa, SHIFT)
+                continue
+            lk = part_pts[k][f]
+            idx = hull_idx(lk[0], returnPoints=False)
+            if len(idx) < 3:
+                continue
+            idx = idx[:, 0]
+            cols = col_f[k]
+            nl = lay_f[k]
+            fill(img, lk[0][idx], cols[0], aa, SHIFT)
+            if nl >= 2:
+                fill(img, lk[1][idx], cols[1], aa, SHIFT)
+                if nl >= 3:
+                    fill(img, lk[2][idx], cols[2], aa, SHIFT)
         sharp = img
         if blur_a > 0 and prev is not None:
             img = cv2.addWeighted(img, 1 - blur_a, prev, blur_a, 0)
