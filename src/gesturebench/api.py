@@ -136,7 +136,8 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
             path = write_result(result, results_dir)
             summary.result_files.append(path)
             summary.accuracy.setdefault(enc_name, {})[source] = result.accuracy
-            summary.ci.setdefault(enc_name, {})[source] = tuple(result.ci)
+            if result.ci is not None:
+                summary.ci.setdefault(enc_name, {})[source] = (result.ci[0], result.ci[1])
     summary.seconds["extract+knn"] = time.perf_counter() - t1
     summary.report = write_report(results_dir, out / "report")
     summary.seconds["total"] = time.perf_counter() - t0
@@ -151,7 +152,12 @@ def demo_table_rows(summary: DemoSummary) -> list[list[str]]:
         for source in DEMO_TRAIN_SOURCES:
             acc = by_source.get(source)
             lo, hi = summary.ci.get(enc, {}).get(source, (float("nan"), float("nan")))
-            row.append("-" if acc is None else f"{100 * acc:.1f} [{100 * lo:.0f}-{100 * hi:.0f}]")
+            if acc is None:
+                row.append("-")
+            elif lo != lo:  # no bootstrap interval (bootstrap=0)
+                row.append(f"{100 * acc:.1f}")
+            else:
+                row.append(f"{100 * acc:.1f} [{100 * lo:.0f}-{100 * hi:.0f}]")
         rows.append(row)
     return rows
 
