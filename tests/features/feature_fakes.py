@@ -128,3 +128,16 @@ def write_clip(path: Path, seed: int, frames: int = 16, size: tuple[int, int] = 
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+
+
+class PidLoader:
+    """A stand-in for ClipLoader: (row, path) -> (row, [pid that ran it], None) after a short sleep."""
+
+    def __init__(self, delay: float = 0.005) -> None:
+        self.delay = delay
+
+    def __call__(self, row: int, path: str):
+        import os
+
+        time.sleep(self.delay)
+        return row, np.array([os.getpid()]), None
