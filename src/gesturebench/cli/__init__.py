@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
 from .. import __version__
 
 # Command modules, each exposing register(app). They import no torch at import time.
-COMMAND_MODULES = ("data", "synth", "encoders", "extract", "features", "knn", "demo", "bench")
+COMMAND_MODULES = ("data", "synth", "encoders", "extract", "features", "knn", "zeroshot", "demo", "bench")
 
 app = typer.Typer(
     name="gesturebench",
