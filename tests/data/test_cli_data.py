@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from videos import make_video
+from data_videos import make_video
 
 from gesturebench.cli import main
 from gesturebench.types import ROCOG_CLASSES

@@ -9,8 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import VIDEO_CASES
-from videos import level, make_video
+from data_videos import VIDEO_CASES, level, make_video
 
 from gesturebench.data import decode
 from gesturebench.data.decode import decode_clip, plan_reads, probe, read_frames
