@@ -79,6 +79,11 @@ def test_check_prints_every_problem_and_exits_1(root: Path, capsys: pytest.Captu
     assert "total" not in captured.out
 
 
+def test_check_single_problem_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["data", "check", str(tmp_path / "nowhere")]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"error: {tmp_path / 'nowhere'}: data root is not a folder"]
+
+
 def test_check_rejects_list_and_table_together(root: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["data", "check", str(root), "-l", "a.txt", "--table", "m.csv"]) == 1
     assert capsys.readouterr().err.strip() == "error: use either --list or --table, not both"

@@ -65,7 +65,7 @@ def check(root: RootArg, lists: ListOpt = None, table: TableOpt = None) -> None:
     """
     from collections import Counter
 
-    from ..data.manifest import load_manifest, load_rocog, load_table
+    from ..data.manifest import load_manifest, load_table
     from ..errors import ConfigError, ManifestError
 
     if lists and table is not None:
@@ -73,15 +73,15 @@ def check(root: RootArg, lists: ListOpt = None, table: TableOpt = None) -> None:
     try:
         if table is not None:
             manifest = load_table(table, root)
-        elif lists:
-            manifest = load_rocog(root, lists)
         else:
-            manifest = load_manifest(root)
+            manifest = load_manifest(root, lists or None)
     except ManifestError as exc:
+        if len(exc.problems) == 1:  # one problem: one line, like every other CLI error
+            typer.echo(f"error: {exc.problems[0]}", err=True)
+            raise typer.Exit(1) from None
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
-        n = len(exc.problems)
-        typer.echo(f"error: {n} problem{'s' if n != 1 else ''} in the manifest of {root}", err=True)
+        typer.echo(f"error: {len(exc.problems)} problems in the manifest of {root}", err=True)
         raise typer.Exit(1) from None
     sources = ", ".join(manifest.sources) or str(root)
     title = f"{root}: {len(manifest)} videos, {manifest.num_classes} classes ({sources})"

@@ -465,8 +465,9 @@ def read_frames(
 
     Indices at or beyond the frame count repeat the last frame (the
     short-video policy of :mod:`gesturebench.data.sampling`). ``method`` is
-    ``auto`` (cost-based plan), ``sequential`` or ``seek``; all give the same
-    bytes. Raises :class:`DecodeError` for any unreadable file.
+    ``auto`` (cost-based plan), ``sequential`` or ``seek`` (seek at every
+    GOP change; containers that cannot seek decode sequentially); all give the
+    same bytes. Raises :class:`DecodeError` for any unreadable file.
     """
     if method not in METHODS:
         raise ConfigError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
