@@ -297,10 +297,11 @@ def _run_shards(
     stream = stream_clips(items, loader, min(workers, len(items)), window)
     staging = _Staging(batch_size * num_clips, (num_frames, spec.size, spec.size, 3), device)
     encoded = 0
+    longest = max((b - a for _, a, b in shards), default=0)
     try:
         with torch.inference_mode():
+            out = torch.empty((longest, dim), dtype=torch.float32, device=device)  # reused by every shard
             for index, start, stop in shards:
-                out = torch.empty((stop - start, dim), dtype=torch.float32, device=device)
                 rows: list[int] = []
                 bad: list[tuple[int, str]] = []
                 filled = 0  # rows of `out` written
@@ -343,7 +344,7 @@ def _run_shards(
                     flush(batch)
                     on_done(pending)
                 encoded += filled
-                feats = out[:filled].cpu().numpy()  # the one device->host sync per shard
+                feats = out[:filled].to("cpu", copy=True).numpy()  # the one device->host sync per shard
                 store.write_shard(index, key, start, stop, feats, np.asarray(rows, dtype=np.int64), bad)
     finally:
         stream.close()
