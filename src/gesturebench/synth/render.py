@@ -406,7 +406,7 @@ def render_clip(p: dict, spec: GestureSpec) -> Clip:
             if nl >= 2:
                 fill(img, lk[1][idx], cols[1], aa, SHIFT)
                 if nl >= 3:
-                    fill(img, lk[2][idx], cols[2], aa, SHIFT)
+                    fill(img, lk[2][idx], cols[2], cv2.LINE_8, SHIFT)  # low-contrast edge: no AA needed
         sharp = img
         if blur_a > 0 and prev is not None:
             img = cv2.addWeighted(img, 1 - blur_a, prev, blur_a, 0)
