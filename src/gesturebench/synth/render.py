@@ -217,7 +217,9 @@ def render_background(p: dict, cam: Camera, width: int, rng: np.random.Generator
     gcol = (ga + (gb - ga) * v) * (p["ambient"] + p["light_intensity"] * max(L[1], 0.0))
     fog = (1 - np.exp(-dist / p["fog_distance"]))[..., None]
     gcol = gcol * (1 - fog) + sky_hor * fog
-    img = np.where(ground[..., None], gcol, img)
+    # soft horizon: blend ground over sky across about one (half-res) pixel
+    a_g = np.clip(-dy * px + 0.5, 0, 1)[..., None]
+    img = img + (np.where(ground[..., None], gcol, sky_hor) - img) * a_g
     img = cv2.resize(np.clip(img, 0, 255).astype(np.uint8), (full, full), interpolation=cv2.INTER_LINEAR)
     width = full
     # subject's shadow, cast away from the light on the ground
