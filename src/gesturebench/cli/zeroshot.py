@@ -1,9 +1,77 @@
-"""`gesturebench zeroshot` command."""
+"""`gesturebench zeroshot`: classify a feature store from text descriptions of the gestures."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from .common import DeviceOpt, SeedOpt, console
+
+
+def _print_result(result: Any, path: Path | None) -> None:
+    from rich.table import Table
+
+    from ..report.tables import pct
+
+    s = result.settings
+    console.print(
+        f"[bold]zero-shot[/bold] | encoder [cyan]{result.encoder}[/cyan] | prompt set [cyan]{s['prompt_set']}[/cyan] "
+        f"({sum(s['prompts_per_class'])} prompts) | test {result.test_source} ({result.n_test})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    summary = Table(show_header=True, header_style="bold")
+    for col in ("top-1 %", "95% CI", "mean per-class %", "chance %"):
+        summary.add_column(col, justify="right")
+    ci = f"{pct(result.ci[0])}–{pct(result.ci[1])}" if result.ci else "–"
+    summary.add_row(pct(result.accuracy), ci, pct(result.mean_per_class_accuracy), pct(result.chance))
+    console.print(summary)
+    per_class = Table(show_header=True, header_style="bold")
+    per_class.add_column("class")
+    per_class.add_column("prompts", justify="right")
+    per_class.add_column("test videos", justify="right")
+    per_class.add_column("accuracy %", justify="right")
+    for name, n_prompts, row, acc in zip(result.class_names, s["prompts_per_class"], result.confusion,
+                                         result.per_class_accuracy):
+        per_class.add_row(name, str(n_prompts), str(sum(row)), pct(acc))
+    console.print(per_class)
+
+
+def zeroshot(
+    test: Annotated[Path, typer.Option("--test", help="Test feature store (extracted with a video-text encoder).")],
+    encoder: Annotated[
+        str | None, typer.Option("--encoder", help="Encoder preset; default and only allowed: the store's own.")
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="Weights file of the store's encoder (must match its SHA-256).")
+    ] = None,
+    prompts: Annotated[
+        Path | None, typer.Option("--prompts", help="Prompt YAML ('classes: {name: [prompts]}'); default: RoCoG-v2 set.")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Result file (*.json) or folder (templated file name).")
+    ] = Path("results"),
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = "auto",
+) -> None:
+    """Classify every test video by the class whose text descriptions it is most similar to."""
+    from ..api_zeroshot import run_zero_shot
+    from ..errors import ConfigError
+
+    if bootstrap < 0:
+        raise ConfigError(f"--bootstrap must be >= 0; got {bootstrap}")
+    with console.status("embedding prompts and classifying", spinner="dots"):
+        result, path = run_zero_shot(
+            test, encoder_name=encoder, weights=weights, prompts=prompts, device=device,
+            bootstrap=bootstrap, seed=seed, out=out,
+        )
+    _print_result(result, path)
+    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's command(s) to the root app. (Not yet implemented.)"""
+    """Attach `zeroshot` to the root app."""
+    app.command("zeroshot")(zeroshot)
