@@ -26,10 +26,12 @@ def _speed_column() -> Any:
 
 
 def build_encoder(name: str, weights: Path | None, device: str, frames: int | None) -> Any:
-    """Create ``name``; with ``--frames`` other than the preset's, ask the factory to rebuild for it.
+    """Create ``name`` for ``--frames`` clips.
 
-    Training-free encoders (pixels, motion) take any frame count; a model with a fixed
-    temporal size refuses, and we say which counts work.
+    Encoders that take any frame count (``accepts_any_num_frames``, e.g. V-JEPA 2) are used
+    as created; otherwise a count other than the preset's asks the factory to rebuild for it
+    (training-free encoders such as pixels and motion can), and a model with a fixed
+    temporal size refuses, naming the count that works.
     """
     from ..encoders.registry import create_encoder, get_entry
     from ..errors import ConfigError
@@ -40,6 +42,9 @@ def build_encoder(name: str, weights: Path | None, device: str, frames: int | No
     try:
         return create_encoder(name, weights=weights, device=device, num_frames=frames)
     except (TypeError, ConfigError) as exc:
+        enc = create_encoder(name, weights=weights, device=device)
+        if getattr(enc, "accepts_any_num_frames", False):
+            return enc
         raise ConfigError(
             f"encoder {name!r} takes {entry.spec.num_frames} frames per clip and cannot be built for "
             f"--frames {frames} ({exc}); use --frames {entry.spec.num_frames} or leave it out"
