@@ -72,9 +72,10 @@ def check_same_model(
         raise ConfigError(f"--encoder {name} does not match the encoder that extracted {store} ({stored_name}); {SAME_MODEL}")
     if stored_sha is not None and sha != stored_sha:
         what = f"--weights {weights}" if weights is not None else f"encoder {name}'s default weights"
+        hint = "" if weights is not None else " (pass --weights with the file it was extracted with)"
         raise ConfigError(
             f"{what} (sha256 {str(sha)[:12]}) differ from the weights that extracted {store} "
-            f"(sha256 {stored_sha[:12]}); {SAME_MODEL}"
+            f"(sha256 {stored_sha[:12]}); {SAME_MODEL}{hint}"
         )
 
 
