@@ -48,7 +48,7 @@ def zeroshot(
         Path | None, typer.Option("--weights", help="Weights file of the store's encoder (must match its SHA-256).")
     ] = None,
     prompts: Annotated[
-        Path | None, typer.Option("--prompts", help="Prompt YAML ('classes: {name: [prompts]}'); default: RoCoG-v2 set.")
+        Path | None, typer.Option("--prompts", help="Prompt YAML: name, then classes mapping each class to a list of prompts; default: RoCoG-v2 set.")
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="Result file (*.json) or folder (templated file name).")
