@@ -199,3 +199,32 @@ def test_output_loads_through_rocog_reader(ground):
     m = manifest_mod.load_rocog(root, [root / "annotations" / "syn_ground_train.txt"])
     assert len(m) == 7 and m.class_names == ROCOG_CLASSES
     assert {r.domain for r in m.records} == {"synthetic"} and {r.view for r in m.records} == {"ground"}
+
+
+def test_joints_2d_follow_the_rendered_figure(tmp_path):
+    """Projected hands/head land on figure pixels (not background) in both styles."""
+    import cv2
+
+    from gesturebench.synth.gestures import load_gestures
+    from gesturebench.synth.randomize import sample_params
+    from gesturebench.synth.render import render_clip
+
+    spec = load_gestures()[4]  # Halt
+    for style in ("default", "target"):
+        p = sample_params(1, style, "ground", spec, 0, 96, 12)
+        p.update(noise_sigma=0.0, motion_blur=0.0, defocus=0.0, clutter=0)
+        if style == "target":
+            p["roll_jitter"] = 15.0  # exaggerated handheld roll: joints must follow the warp
+        clip = render_clip(p, spec)
+        # same scene and pose, every body colour changed: differing pixels are the figure
+        recoloured = {k: "#ff00ff" if p[k] != "#ff00ff" else "#00ff00"
+                      for k in ("skin", "hair", "shirt", "shirt_front", "trousers", "boots", "glove", "armband", "pack")}
+        bg = render_clip(dict(p, **recoloured), spec).frames
+        dists = []
+        for f in range(12):
+            off_body = (np.abs(clip.frames[f].astype(int) - bg[f].astype(int)).sum(-1) <= 20).astype(np.uint8)
+            dist = cv2.distanceTransform(off_body, cv2.DIST_L2, 3)  # 0 on the figure, px to it elsewhere
+            for joint in ("head", "neck", "r_elbow", "r_wrist", "l_elbow", "l_wrist", "l_knee", "r_ankle"):
+                x, y = np.clip(np.round(clip.joints_2d[f, JOINT_NAMES.index(joint)]).astype(int), 0, 95)
+                dists.append(dist[y, x])
+        assert np.mean(dists) < 0.5 and np.max(dists) < 3, (style, np.mean(dists), np.max(dists))

@@ -381,6 +381,7 @@ def render_clip(p: dict, spec: GestureSpec) -> Clip:
         picks = rng.integers(0, 3, n).tolist()
         offs = rng.integers(0, 8, (n, 2)).tolist()
     out = np.empty((n, size, size, 3), np.uint8)
+    roll_m = np.tile(np.eye(2, 3), (n, 1, 1))  # per-frame 2x3 image warp (identity unless handheld roll)
     prev = None
     fill, aa, hull_idx = cv2.fillConvexPoly, cv2.LINE_AA, cv2.convexHull
     shake_int = np.round(shakes).astype(int).tolist()
@@ -419,6 +420,7 @@ def render_clip(p: dict, spec: GestureSpec) -> Clip:
             ang = p["roll_jitter"] * np.sin(f / n * 2 * np.pi * p["shake_hz"] + 1.0)
             m = cv2.getRotationMatrix2D((size / 2, size / 2), ang, 1.0 + abs(ang) * 0.02)
             img = cv2.warpAffine(img, m, (size, size), borderMode=cv2.BORDER_REFLECT)
+            roll_m[f] = m
         if noise_bank is not None:
             k = picks[f]
             ox, oy = offs[f]
@@ -426,4 +428,6 @@ def render_clip(p: dict, spec: GestureSpec) -> Clip:
                                noise_bank[1][k, oy:oy + size, ox:ox + size])
         out[f] = img
     j2d, _ = cam.project(pos)
-    return Clip(out, pos.astype(np.float32), (j2d + shakes[:, None, :]).astype(np.float32), fps, duration)
+    j2d = j2d + shakes[:, None, :]
+    j2d = np.einsum("tij,tpj->tpi", roll_m[:, :, :2], j2d) + roll_m[:, None, :, 2]  # handheld roll
+    return Clip(out, pos.astype(np.float32), j2d.astype(np.float32), fps, duration)
