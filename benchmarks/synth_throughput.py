@@ -25,7 +25,6 @@ sys.path.insert(0, str(REPO / "src"))
 
 def stage_split(size: int, frames: int, n: int = 6) -> dict:
     import cv2
-    import io
 
     from gesturebench.synth.gestures import load_gestures
     from gesturebench.synth.randomize import sample_params

@@ -300,8 +300,3 @@ def animate(spec: GestureSpec, perf: Performance, frames: int) -> tuple[np.ndarr
     t = np.linspace(0.0, duration, frames, endpoint=False) + duration / frames / 2
     return sample_poses(t, kt, kp), duration
 
-
-def gesture_windows(spec: GestureSpec, perf: Performance) -> tuple[float, float]:
-    """(start, end) seconds of the gesture proper (after idle_before, before idle_after)."""
-    kt, _ = timeline(spec, perf)
-    return perf.idle_before, float(kt[-1]) - perf.idle_after
