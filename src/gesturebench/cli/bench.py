@@ -23,7 +23,7 @@ def bench(
         ),
     ] = None,
     batch_sizes: Annotated[
-        str | None, typer.Option("--batch-sizes", help="Comma-separated batch sizes [default: 1,2,4,8,16].")
+        str | None, typer.Option("--batch-sizes", help="Comma-separated batch sizes (default 1,2,4,8,16).")
     ] = None,
     max_batch: Annotated[
         str | None,
@@ -41,8 +41,8 @@ def bench(
     videos: Annotated[int, typer.Option("--videos", min=1, help="End-to-end: how many videos to cycle through.")] = 32,
     budget: Annotated[float, typer.Option("--budget", help="Seconds of timed calls per batch size.")] = 5.0,
     warmup: Annotated[int, typer.Option("--warmup", min=0, help="Untimed calls per variant and batch.")] = 2,
-    min_reps: Annotated[int, typer.Option("--min-reps", min=1)] = 10,
-    max_reps: Annotated[int, typer.Option("--max-reps", min=1)] = 200,
+    min_reps: Annotated[int, typer.Option("--min-reps", min=1, help="Fewest timed calls per variant and batch.")] = 10,
+    max_reps: Annotated[int, typer.Option("--max-reps", min=1, help="Most timed calls per variant and batch.")] = 200,
     rel_ci: Annotated[
         float, typer.Option("--rel-ci", help="Stop once the median's 95% CI is within this fraction.")
     ] = 0.01,
