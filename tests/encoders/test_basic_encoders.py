@@ -101,6 +101,10 @@ def test_tiny_vit_loads_weight_files(tmp_path):
         enc = create_encoder("test-tiny-vit", weights=path, device="cpu")
         assert enc.weights_sha256() == sha256_file(path)
         torch.testing.assert_close(encode_raw(enc, raw), encode_raw(other, raw))
+    wrapped = tmp_path / "ckpt.pt"
+    torch.save({"model": other.model.state_dict(), "epoch": 3}, wrapped)
+    torch.testing.assert_close(encode_raw(create_encoder("test-tiny-vit", weights=wrapped, device="cpu"), raw),
+                               encode_raw(other, raw))
     bad = tmp_path / "bad.pt"
     torch.save({"patch_embed.weight": torch.zeros(1)}, bad)
     with pytest.raises(WeightsError, match=r"^weights .*bad\.pt do not fit 'test-tiny-vit': "):

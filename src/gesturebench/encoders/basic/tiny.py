@@ -154,7 +154,10 @@ def state_dict_sha256(model: nn.Module) -> str:
 
 
 def load_weights(model: nn.Module, path: str | Path, name: str) -> str:
-    """Load a state dict file into ``model`` (strict); return the file's SHA-256."""
+    """Load a state dict file into ``model`` (strict); return the file's SHA-256.
+
+    A checkpoint that wraps the weights under ``model``, ``state_dict`` or
+    ``module`` is unwrapped."""
     from ...fileio import sha256_file
 
     path = Path(path)
@@ -169,6 +172,11 @@ def load_weights(model: nn.Module, path: str | Path, name: str) -> str:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
         raise WeightsError(f"cannot read weights {path} for {name!r}: {exc}") from exc
+    # Training checkpoints often wrap the weights: {"model": {...}, "optimizer": ...}.
+    for key in ("model", "state_dict", "module"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+            break
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError, AttributeError) as exc:
