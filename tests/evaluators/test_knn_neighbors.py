@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gesturebench.errors import ConfigError, EvaluationError
@@ -167,6 +167,8 @@ def test_input_errors_name_the_bad_value():
     block=st.sampled_from([1, 5, 64, 1 << 24]),
     offset=st.sampled_from([0.0, 300.0]),
 )
+# sqrt(51): torch's vectorised CPU sqrt returned a value 1 ulp off the correctly rounded one
+@example(seed=0, n=8, q=3, d=6, k_frac=1.0, chunk=None, block=1, offset=0.0)
 def test_property_small_integer_grids_full_of_ties(seed, n, q, d, k_frac, chunk, block, offset):
     # integer coordinates in {-2..2}: many exactly equal distances, all computed exactly
     rng = np.random.default_rng(seed)

@@ -113,7 +113,10 @@ def knn_neighbors(
 
     with torch.inference_mode():
         idx, dist = _knn_impl(train.to(dev), test.to(dev), k, metric, chunk_rows, max_block_elems)
-    return idx.cpu().numpy(), dist.cpu().numpy()
+    dist_np = dist.cpu().numpy()
+    # numpy's sqrt is correctly rounded; torch's vectorised CPU sqrt can be 1 ulp off,
+    # which would break exact ties between equal distances computed in different places.
+    return idx.cpu().numpy(), (np.sqrt(dist_np) if metric == "l2" else dist_np)
 
 
 def _row_norms(x: torch.Tensor, dtype: torch.dtype, rows: int) -> torch.Tensor:
@@ -196,7 +199,7 @@ def _knn_impl(train, test, k, metric, chunk_rows, max_block_elems):
         out_idx[s : s + a.shape[0]] = ti[take]
         out_dist[s : s + a.shape[0]] = exact[take]
     if metric == "l2":
-        out_dist = out_dist.clamp_min_(0).sqrt_()
+        out_dist = out_dist.clamp_min_(0)  # squared; square-rooted by the caller (see knn_neighbors)
     return out_idx, out_dist
 
 
