@@ -103,6 +103,7 @@ def run_zero_shot(
     *,
     prompt_set: str | None = None,
     encoder: Encoder | None = None,
+    encoder_options: Mapping[str, Any] | None = None,
 ) -> tuple[ZeroShotResult, Path | None]:
     """Zero-shot accuracy of the videos in ``test_store`` from class prompts.
 
@@ -113,6 +114,9 @@ def run_zero_shot(
     the packaged RoCoG-v2 set. ``out``: result ``.json`` file or folder (templated
     name); None writes nothing and returns ``(result, None)``. ``encoder``: an
     already built encoder to use instead of creating one (checked the same way).
+    ``encoder_options``: keyword options for the encoder's factory (``--encoder-opt``), e.g.
+    ``tokenizer`` or the ``seed`` of a test preset; they must rebuild the model that
+    extracted the store (same weights SHA-256), and are refused with a given ``encoder``.
     """
     from .encoders.registry import create_encoder, get_entry
     from .evaluators.results import write_result
@@ -126,6 +130,8 @@ def run_zero_shot(
 
         test, label = FeatureStore(test_store).load(), str(test_store)
 
+    if encoder is not None and encoder_options:
+        raise ConfigError("encoder_options apply only when run_zero_shot builds the encoder; got an encoder too")
     stored_name, stored_sha = stored_encoder(test)
     name = encoder.name if encoder is not None else encoder_name or stored_name
     if name is None:
@@ -145,7 +151,7 @@ def run_zero_shot(
     texts, sizes = flatten_prompts(table, test.class_names)
 
     if encoder is None:
-        encoder = create_encoder(name, weights=weights, device=device)
+        encoder = create_encoder(name, weights=weights, device=device, **dict(encoder_options or {}))
     if not getattr(encoder, "supports_text", False):
         raise no_text_tower(name)
     sha = encoder.weights_sha256()

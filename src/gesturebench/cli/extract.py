@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, console, warn
+from .common import DeviceOpt, EncoderOptsOpt, console, parse_encoder_opts, warn
 
 #: how many skipped videos the warning lists before pointing at `features info`
 SHOW_BAD = 20
@@ -25,24 +25,36 @@ def _speed_column() -> Any:
     return VideosPerSecond()
 
 
-def build_encoder(name: str, weights: Path | None, device: str, frames: int | None) -> Any:
-    """Create ``name`` for ``--frames`` clips.
+def build_encoder(
+    name: str, weights: Path | None, device: str, frames: int | None, options: dict[str, Any] | None = None
+) -> Any:
+    """Create ``name`` for ``--frames`` clips, with ``--encoder-opt`` ``options`` for its factory.
 
     Encoders that take any frame count (``accepts_any_num_frames``, e.g. V-JEPA 2) are used
     as created; otherwise a count other than the preset's asks the factory to rebuild for it
     (training-free encoders such as pixels and motion can), and a model with a fixed
-    temporal size refuses, naming the count that works.
+    temporal size refuses, naming the count that works. An option the factory does not
+    take is an :class:`EncoderError` naming it (see ``create_encoder``).
     """
     from ..encoders.registry import create_encoder, get_entry
-    from ..errors import ConfigError
+    from ..errors import ConfigError, EncoderError, WeightsError
 
+    opts = dict(options or {})
     entry = get_entry(name)
+    if frames is not None and "num_frames" in opts:
+        if opts["num_frames"] != frames:
+            raise ConfigError(
+                f"--frames {frames} and --encoder-opt num_frames={opts['num_frames']} disagree; give one of them"
+            )
+        frames = None  # the option asks the factory for it already
     if frames is None or frames == entry.spec.num_frames:
-        return create_encoder(name, weights=weights, device=device)
+        return create_encoder(name, weights=weights, device=device, **opts)
     try:
-        return create_encoder(name, weights=weights, device=device, num_frames=frames)
-    except (TypeError, ConfigError) as exc:
-        enc = create_encoder(name, weights=weights, device=device)
+        return create_encoder(name, weights=weights, device=device, **opts, num_frames=frames)
+    except WeightsError:
+        raise
+    except (TypeError, ConfigError, EncoderError) as exc:
+        enc = create_encoder(name, weights=weights, device=device, **opts)
         if getattr(enc, "accepts_any_num_frames", False):
             return enc
         raise ConfigError(
@@ -68,6 +80,7 @@ def extract(
     workers: Annotated[
         str, typer.Option("--workers", help="Decode worker processes: auto (one per core) or a number; 0 = none.")
     ] = "auto",
+    encoder_opt: EncoderOptsOpt = None,
     device: DeviceOpt = "auto",
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first video that cannot be decoded.")] = False,
     overwrite: Annotated[
@@ -86,9 +99,10 @@ def extract(
     from ..features.extract import extract_features
     from ..features.loader import resolve_workers
 
+    options = parse_encoder_opts(encoder_opt)
     n_workers = resolve_workers(workers)
     manifest = load_manifest(data, list(lists) if lists else None)
-    enc = build_encoder(encoder, weights, device, frames)
+    enc = build_encoder(encoder, weights, device, frames, options)
     sampler_cfg = SamplerConfig(name=sampler, num_frames=enc.spec.num_frames if frames is None else frames)
 
     columns = (

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, SeedOpt, console
+from .common import DeviceOpt, EncoderOptsOpt, SeedOpt, console, parse_encoder_opts
 
 
 def _print_result(result: Any, path: Path | None) -> None:
@@ -55,6 +55,7 @@ def zeroshot(
     ] = Path("results"),
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
     seed: SeedOpt = 0,
+    encoder_opt: EncoderOptsOpt = None,
     device: DeviceOpt = "auto",
 ) -> None:
     """Classify every test video by the class whose text descriptions it is most similar to."""
@@ -63,10 +64,11 @@ def zeroshot(
 
     if bootstrap < 0:
         raise ConfigError(f"--bootstrap must be >= 0; got {bootstrap}")
+    options = parse_encoder_opts(encoder_opt)
     with console.status("embedding prompts and classifying", spinner="dots"):
         result, path = run_zero_shot(
             test, encoder_name=encoder, weights=weights, prompts=prompts, device=device,
-            bootstrap=bootstrap, seed=seed, out=out,
+            bootstrap=bootstrap, seed=seed, out=out, encoder_options=options,
         )
     _print_result(result, path)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)

@@ -127,6 +127,31 @@ def create_encoder(
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise EncoderError(f"encoder {name!r} cannot be loaded from {entry.target}: {exc}") from exc
+    if overrides:
+        _check_options(entry, factory, overrides)
     encoder = factory(entry, weights=weights, **{**entry.kwargs, **overrides})
     encoder.name = entry.name
     return encoder.to(resolve_device(device))
+
+
+def _check_options(entry: EncoderEntry, factory: Any, overrides: dict[str, Any]) -> None:
+    """Refuse overrides the factory's signature cannot take, naming those it can.
+
+    The factory's first parameter (the entry) and ``weights`` are never options.
+    Factories with ``**kwargs`` check the rest of their options themselves.
+    """
+    import inspect
+
+    try:
+        first, *params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - callables without a signature
+        return
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    allowed = [p.name for p in params if p.kind in keyword and p.name != "weights"]
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    bad = sorted(k for k in overrides if k not in allowed and (not open_ended or k == first.name))
+    if bad:
+        raise EncoderError(
+            f"encoder {entry.name!r} does not accept option(s) {', '.join(bad)}; "
+            f"allowed: {', '.join(allowed) or 'none'}{', ...' if open_ended else ''}"
+        )
