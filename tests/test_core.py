@@ -45,3 +45,23 @@ def test_cli_version_and_error_exit(capsys):
     assert main(["no-such-command"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "no-such-command" in err
+
+
+def test_cli_ctrl_c_exits_130_with_one_line(monkeypatch, capsys, tmp_path):
+    import gesturebench.synth.writer as writer
+    from gesturebench.cli import INTERRUPTED, main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "generate_dataset", interrupted)
+    assert main(["synth", "--out", str(tmp_path), "--per-class", "1", "--views", "ground", "--seed", "0"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == INTERRUPTED
+
+
+def test_cli_library_error_is_one_line(capsys, tmp_path):
+    from gesturebench.cli import main
+
+    assert main(["knn", "--train", str(tmp_path / "nope"), "--test", str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "nope" in err[0]

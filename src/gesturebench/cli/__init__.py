@@ -19,6 +19,8 @@ except ImportError:  # pragma: no cover
 
 from .. import __version__
 
+INTERRUPTED = "error: interrupted; finished work is kept, rerun the same command to resume"
+
 # Command modules, each exposing register(app). They import no torch at import time.
 COMMAND_MODULES = ("data", "synth", "encoders", "extract", "features", "knn", "zeroshot", "demo", "bench")
 
@@ -54,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     debug = os.environ.get("GESTUREBENCH_DEBUG", "") not in ("", "0")
     try:
         rv = app(args=argv, prog_name="gesturebench", standalone_mode=False)
-        return int(rv) if isinstance(rv, int) else 0
+        code = int(rv) if isinstance(rv, int) else 0
+        if code == 130:  # typer turns Ctrl-C into exit code 130 without a word
+            print(INTERRUPTED, file=sys.stderr)
+        return code
     except GesturebenchError as exc:
         if debug:
             raise
@@ -70,11 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc.format_message()}", file=sys.stderr)
         return 1
-    except typer.Abort:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+    except (typer.Abort, KeyboardInterrupt):
+        print(INTERRUPTED, file=sys.stderr)
         return 130
 
 
