@@ -211,3 +211,17 @@ def test_cli_bench_writes_outputs_and_reports_errors(tmp_path, capsys):
         assert capsys.readouterr().err.strip() == message
     assert main(["bench", "--encoder", "nope", "--out", str(tmp_path / "x")]) == 1
     assert capsys.readouterr().err.strip() == "error: unknown encoder 'nope' (see `gesturebench encoders list`)"
+
+
+def test_compile_failure_is_one_line_and_non_torch_note(monkeypatch):
+    class Broken(torch.nn.Module):
+        def forward(self, x):
+            raise RuntimeError("inductor backend needs a C++ compiler\nlong traceback text")
+
+    monkeypatch.setattr(torch, "compile", lambda model: Broken())
+    with pytest.raises(EncoderError) as info:
+        run_bench(BenchConfig(encoders=("test-tiny-vit",), compile=True, batch_sizes=(1,), timer=FAST))
+    assert str(info.value) == "--compile failed for test-tiny-vit: inductor backend needs a C++ compiler"
+    res = run_bench(BenchConfig(encoders=("pixels",), compile=True, batch_sizes=(1,), timer=FAST))
+    assert notes(res) == ["pixels: not a torch model; --compile does not apply."]
+    assert res.variants[0]["compiled"] is False

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError, GesturebenchError
+from ..errors import ConfigError, EncoderError, GesturebenchError
 from .compare import Comparison, compare_samples, overall_sentence
 from .config import BenchConfig, Variant, powers_of_two_upto
 from .memory import MemoryReading, MemoryTracker
@@ -226,6 +226,9 @@ class _Runner:
             return step, warm, reading, None
         except Exception as exc:  # noqa: BLE001 - classified just below
             if not is_oom(exc):
+                if self.info[v.label]["compiled"] and not isinstance(exc, GesturebenchError):
+                    # torch.compile fails lazily, on the first call (e.g. no C++ compiler for inductor).
+                    raise EncoderError(f"--compile failed for {v.label}: {_first_line(exc)}") from exc
                 raise
             message = _first_line(exc)
         step = None
