@@ -225,3 +225,15 @@ def test_compile_failure_is_one_line_and_non_torch_note(monkeypatch):
     res = run_bench(BenchConfig(encoders=("pixels",), compile=True, batch_sizes=(1,), timer=FAST))
     assert notes(res) == ["pixels: not a torch model; --compile does not apply."]
     assert res.variants[0]["compiled"] is False
+
+
+def test_cli_encoder_options_reach_every_variant(tmp_path, capsys):
+    out = tmp_path / "b"
+    args = ["bench", "--encoder", "pixels", "--encoder-opt", "grey=true", "--encoder-opt", "size=8", "--batch-sizes", "1"]
+    assert main(args + ["--warmup", "1", "--min-reps", "3", "--max-reps", "3", "--out", str(out), "--no-plots"]) == 0
+    result = json.loads((out / "bench.json").read_text())
+    assert result["config"]["options"] == {"grey": True, "size": 8}
+    assert result["variants"][0]["feature_dim"] == 8 * 8 * 8
+    capsys.readouterr()
+    assert main(["bench", "--encoder", "pixels", "--encoder-opt", "grey", "--out", str(tmp_path / "x")]) == 1
+    assert capsys.readouterr().err.strip() == "error: --encoder-opt must be KEY=VALUE; got 'grey'"

@@ -58,6 +58,7 @@ class BenchConfig:
     batch_sizes: the sweep; or ``max_batch``: ``"auto"`` (search the largest batch
     that fits, doubling then bisecting, up to ``auto_limit``) or an integer N
     (powers of two up to N, and N).
+    options: factory options passed to every ``create_encoder`` call (``--encoder-opt``).
     oom_above: simulated memory cap for tests: a batch of more clips raises
     out-of-memory. memory_cap_mb: a batch whose peak memory exceeds this counts
     as out-of-memory.
@@ -78,8 +79,10 @@ class BenchConfig:
     memory_cap_mb: float | None = None
     max_call_s: float = 30.0
     seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)  # factory options for every variant
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "options", dict(self.options))
         object.__setattr__(self, "encoders", tuple(self.encoders))
         object.__setattr__(self, "weights", tuple(self.weights))
         object.__setattr__(self, "videos", tuple(str(v) for v in self.videos))
@@ -162,4 +165,5 @@ class BenchConfig:
             "memory_cap_mb": self.memory_cap_mb,
             "max_call_s": self.max_call_s,
             "seed": self.seed,
+            "options": dict(self.options),
         }

@@ -155,7 +155,7 @@ class _Runner:
 
         for v in self.variants:
             self.say(f"building {v.label}")
-            enc = create_encoder(v.encoder, weights=v.weights, device=str(self.device))
+            enc = create_encoder(v.encoder, weights=v.weights, device=str(self.device), **self.cfg.options)
             info: dict[str, Any] = {
                 **v.to_dict(),
                 "weights_sha256": enc.weights_sha256(),

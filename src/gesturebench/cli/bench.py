@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DeviceOpt, console, err_console
+from .common import DeviceOpt, EncoderOptsOpt, console, err_console, parse_encoder_opts
 
 
 def bench(
@@ -33,6 +33,7 @@ def bench(
     dtype: Annotated[str, typer.Option("--dtype", help="auto (bf16 on CUDA, fp32 on CPU), fp32, bf16, fp16.")] = "auto",
     compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the model first.")] = False,
     device: DeviceOpt = "auto",
+    encoder_opt: EncoderOptsOpt = None,
     end_to_end: Annotated[
         bool, typer.Option("--end-to-end", help="Time decode + sample + preprocess + encode from video files.")
     ] = False,
@@ -81,6 +82,7 @@ def bench(
         videos=tuple(paths),
         timer=TimerConfig(warmup=warmup, min_reps=min_reps, max_reps=max_reps, budget_s=budget, rel_ci=rel_ci),
         memory_cap_mb=memory_cap_mb,
+        options=parse_encoder_opts(encoder_opt),
     )
     from ..bench.output import write_outputs
     from ..bench.runner import run_bench
