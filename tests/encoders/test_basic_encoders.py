@@ -29,10 +29,11 @@ def test_create_encoder_output_contract(name):
     entry = get_entry(name)
     enc = create_encoder(name, device="cpu")
     assert enc.name == name and enc.spec == entry.spec and enc.feature_dim == entry.feature_dim
-    out = encode_raw(enc, raw_batch(3))
+    raw = raw_batch(3, t=entry.spec.num_frames)
+    out = encode_raw(enc, raw)
     assert out.shape == (3, entry.feature_dim) and out.dtype == torch.float32
     assert torch.isfinite(out).all()
-    again = encode_raw(create_encoder(name, device="cpu"), raw_batch(3))
+    again = encode_raw(create_encoder(name, device="cpu"), raw)
     torch.testing.assert_close(out, again, rtol=0, atol=0)  # deterministic across instances
     ident = enc.identity()
     assert ident["name"] == name and ident["feature_dim"] == entry.feature_dim
