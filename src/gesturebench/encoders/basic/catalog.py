@@ -33,11 +33,11 @@ register(
     EncoderEntry(
         name="motion",
         target=f"{_PKG}.motion:create",
-        spec=InputSpec(num_frames=8, size=112, mean=UNIT_MEAN, std=UNIT_STD, layout="TCHW"),
-        feature_dim=2 * 4 * 4 * (9 + 3 * 8),
+        spec=InputSpec(num_frames=16, size=112, mean=UNIT_MEAN, std=UNIT_STD, layout="TCHW"),
+        feature_dim=2 * 4 * 4 * (9 + 3 * 8) + 8 * 8,
         family="basic",
-        description="HOG + HOF + MBHx/MBHy (Farneback flow), 4x4 grid x 2 segments, sqrt + L2",
-        pooling="4x4 grid x 2 temporal segments",
+        description="actor-centred, camera-compensated HOG + HOF + MBHx/MBHy (Farneback) + motion energy image, sqrt + L2",
+        pooling="4x4 grid x 2 segments + 8x8 MEI",
         source="training-free",
         params_m=0.0,
     )
