@@ -81,7 +81,7 @@ def test_basic_entries_are_consistent():
         e = get_entry(name)
         assert e.family == "basic" and not e.needs_weights() and e.local_weights() is None
     assert get_entry("pixels").feature_dim == 8 * 3 * 16 * 16
-    assert get_entry("motion").feature_dim == 1056
+    assert get_entry("motion").feature_dim == 2 * 4 * 4 * (9 + 3 * 8) + 8 * 8 == 1120
     assert get_entry("test-tiny-clip").supports_text and not get_entry("test-tiny-vit").supports_text
     assert get_entry("test-tiny-vit").test_only and not get_entry("motion").test_only
 
@@ -108,5 +108,5 @@ def test_cli_list_hides_test_encoders_unless_all(capsys, wide_console):
 def test_cli_list_plain_word_matches_substring(capsys, wide_console):
     assert main(["encoders", "list", "otio"]) == 0
     out = capsys.readouterr().out
-    assert "motion" in out and "1056" in out and "8x112px t1 TCHW" in out and "not needed" in out
+    assert "motion" in out and "1120" in out and "16x112px t1 TCHW" in out and "not needed" in out
     assert "pixels" not in out
