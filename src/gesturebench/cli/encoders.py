@@ -57,8 +57,10 @@ def list_command(
         hint = f" ({len(hidden)} test-only encoder(s) match: add --all)" if hidden else ""
         raise EncoderError(f"no encoder matches {pattern!r}{hint}; see `gesturebench encoders list --all`")
     table = Table(title=f"{len(entries)} encoder(s)", title_justify="left")
+    longest = max(len(e.name) for e in entries)
     for col, kw in (
-        ("name", {"style": "bold", "ratio": 3}),
+        # names are what users type: never truncate them; other columns wrap
+        ("name", {"style": "bold", "no_wrap": True, "min_width": longest}),
         ("dim", {"justify": "right"}),
         ("input", {"ratio": 2}),
         ("pooling", {"ratio": 3}),
