@@ -56,8 +56,8 @@ def make_dataset(seed: int, per_class: int) -> tuple[list[np.ndarray], np.ndarra
     return clips, np.array(labels)
 
 
-def features(name: str, clips: list[np.ndarray]) -> np.ndarray:
-    enc = create_encoder(name, device="cpu", num_frames=clips[0].shape[0])
+def features(name: str, clips: list[np.ndarray], **options) -> np.ndarray:
+    enc = create_encoder(name, device="cpu", num_frames=clips[0].shape[0], **options)
     batch = torch.from_numpy(np.stack([resize_crop(c, enc.spec) for c in clips]))
     return enc.encode(normalize(batch, enc.spec)).numpy()
 
@@ -70,8 +70,10 @@ def nearest_neighbour_accuracy(train_x, train_y, test_x, test_y) -> float:
 def test_motion_separates_directions_where_pixels_cannot():
     train, ytr = make_dataset(seed=1, per_class=8)
     test, yte = make_dataset(seed=2, per_class=6)
+    # mirror=False: mirror canonicalisation deliberately merges left and right motion
+    opts = {"pixels": {}, "motion": {"mirror": False}}
     acc = {
-        name: nearest_neighbour_accuracy(features(name, train), ytr, features(name, test), yte)
+        name: nearest_neighbour_accuracy(features(name, train, **opts[name]), ytr, features(name, test, **opts[name]), yte)
         for name in ("pixels", "motion")
     }
     assert acc["motion"] >= 0.95, acc
@@ -190,3 +192,19 @@ def test_stabilised_crop_undoes_planted_offsets():
         np.testing.assert_array_equal(crops[t], bg[16:48, 16:48])
     half = stabilised_crop(frames[:1], (16.0, 16.0, 32.0), shifts[:1], 16)  # resized to 16 x 16
     assert half.shape == (1, 16, 16)
+
+
+def test_mirror_canonicalisation_makes_mirrored_clips_alike():
+    rng = np.random.default_rng(4)
+    clip = moving_blob_clip(rng, (0, 1))  # falling square on a textured background
+    clip[:, :, 40:48] = clip[:, :, 40:48] // 2 + 60  # asymmetric static stripe
+    mirrored = clip[:, :, ::-1].copy()
+    other = moving_blob_clip(rng, (1, 0))
+    on = features("motion", [clip, mirrored, other])
+    off = features("motion", [clip, mirrored, other], mirror=False)
+    # mirror on: the clip and its mirror image are near neighbours, closer than a different motion
+    assert float(on[0] @ on[1]) > 0.97 and float(on[0] @ on[1]) > float(on[0] @ on[2]) + 0.1
+    # mirror off: the static stripe sits on opposite sides, so the two differ more
+    assert float(off[0] @ off[1]) < float(on[0] @ on[1]) - 0.05
+    with pytest.raises(ConfigError, match=r"^motion encoder option mirror must be true or false; got 2$"):
+        create_encoder("motion", device="cpu", mirror=2)

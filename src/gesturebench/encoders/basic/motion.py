@@ -17,16 +17,22 @@ Per clip of T grey frames (values in [0, 1] after undoing the spec's normalisati
    from every frame and resized to ``flow_size`` x ``flow_size`` (the working
    size), so the actor is described at a fixed scale whatever its size in the
    frame and handheld shake is mostly removed.
-4. **Descriptors on the crop.** HOG: unsigned image-gradient orientations of
-   every frame. HOF: signed directions of the crop's Farneback flow after
-   subtracting its median (residual camera motion); vectors shorter than
-   ``MIN_FLOW`` pixels, and a ``FLOW_BORDER`` band where Farneback is unreliable,
-   count as no motion. MBHx / MBHy: signed orientations of the spatial gradients
-   of the flow's x and y components (motion boundaries). Each pixel votes for its
-   orientation with its magnitude, split linearly between the two nearest bins,
-   into a histogram per cell of a ``grid`` x ``grid`` spatial grid and per
-   temporal segment (``segments`` equal parts of the clip).
-5. **Motion energy image (MEI).** Per pixel of the crop, the largest absolute
+4. **Flow on the crop.** Farneback flow of the crop minus its median
+   (residual camera motion); vectors shorter than ``MIN_FLOW`` pixels, and a
+   ``FLOW_BORDER`` band where Farneback is unreliable, count as no motion.
+5. **Mirror canonicalisation** (``mirror``, on by default). When the left half of
+   the crop moves more than the right half, the crop and its flow are mirrored
+   (flow x negated), so the busier side is always on the right: a gesture seen
+   from the front or the back, or performed with the other arm, looks alike.
+   Left-versus-right *direction* of motion on a centred path is then no longer
+   told apart (``mirror=False`` keeps it).
+6. **Descriptors on the crop.** HOG: unsigned image-gradient orientations of
+   every frame; HOF: signed flow directions; MBHx / MBHy: signed orientations of
+   the spatial gradients of the flow's x and y components (motion boundaries).
+   Each pixel votes for its orientation with its magnitude, split linearly
+   between the two nearest bins, into a histogram per cell of a ``grid`` x
+   ``grid`` spatial grid and per temporal segment (``segments`` equal parts).
+7. **Motion energy image (MEI).** Per pixel of the crop, the largest absolute
    difference over the clip from the clip's temporal median frame, area-pooled to
    ``mei_grid`` x ``mei_grid``: where around the actor the limbs went, whatever
    the sampling rate or the number of repetitions (Bobick & Davis temporal templates).
@@ -181,6 +187,15 @@ def actor_box(energy: np.ndarray, frame_size: int) -> tuple[float, float, float]
     return float(left), float(top_), side
 
 
+def needs_mirror(speed: np.ndarray) -> bool:
+    """True when the left half of the (N, H, W) flow-speed fields moves more than
+    the right half: the descriptor is then taken on the mirrored crop, so that the
+    busier side is always on the right (front/back views and left/right-handed
+    performances of a gesture look alike)."""
+    half = speed.shape[-1] // 2
+    return bool(speed[..., :half].sum() > speed[..., speed.shape[-1] - half :].sum())
+
+
 def stabilised_crop(grey: np.ndarray, box: tuple[float, float, float], offsets: np.ndarray, size: int) -> np.ndarray:
     """Cut ``box`` (x0, y0, side) shifted by each frame's (dx, dy) offset from uint8
     (T, H, W) frames, resized to (T, size, size); pixels outside the frame repeat the edge."""
@@ -211,8 +226,11 @@ class MotionEncoder(Encoder):
         flow_size: int = 64,
         coarse_size: int = 48,
         mei_grid: int = 8,
+        mirror: bool = True,
     ) -> None:
         super().__init__()
+        if not isinstance(mirror, bool) and mirror not in (0, 1):
+            raise ConfigError(f"motion encoder option mirror must be true or false; got {mirror!r}")
         opts = {"grid": grid, "segments": segments, "hog_bins": hog_bins, "flow_bins": flow_bins,
                 "flow_size": flow_size, "coarse_size": coarse_size, "mei_grid": mei_grid}
         for key, value in opts.items():
@@ -235,10 +253,11 @@ class MotionEncoder(Encoder):
         self.grid, self.segments = grid, segments
         self.hog_bins, self.flow_bins, self.flow_size = hog_bins, flow_bins, flow_size
         self.coarse_size, self.mei_grid = coarse_size, mei_grid
+        self.mirror = bool(mirror)
         self.feature_dim = segments * grid * grid * (hog_bins + 3 * flow_bins) + mei_grid * mei_grid
         self._index_cache: dict[tuple[int, int], np.ndarray] = {}
 
-    def options(self) -> dict[str, int]:
+    def options(self) -> dict[str, int | bool]:
         return {
             "grid": self.grid,
             "segments": self.segments,
@@ -247,6 +266,7 @@ class MotionEncoder(Encoder):
             "flow_size": self.flow_size,
             "coarse_size": self.coarse_size,
             "mei_grid": self.mei_grid,
+            "mirror": self.mirror,
         }
 
     def identity(self) -> dict[str, Any]:
@@ -287,13 +307,17 @@ class MotionEncoder(Encoder):
         t, w = grey.shape[0], self.flow_size
         box, offsets = self.locate(grey)
         crop = stabilised_crop(grey, box, offsets, w)
+        flow = compensate(dense_flow(crop))
+        speed = np.hypot(flow[..., 0], flow[..., 1])
+        flow[speed < MIN_FLOW] = 0.0
+        if self.mirror and needs_mirror(speed):
+            crop = crop[:, :, ::-1]
+            flow = flow[:, :, ::-1] * np.array([-1.0, 1.0], dtype=np.float32)
         n_cells = self.segments * self.grid * self.grid
         f = crop.astype(np.float32) / 255.0
         gx, gy = _gradients(f)
         hog = orientation_histograms(gx, gy, self._cell_index(t, w), n_cells, self.hog_bins, signed=False)
 
-        flow = compensate(dense_flow(crop))
-        flow[np.hypot(flow[..., 0], flow[..., 1]) < MIN_FLOW] = 0.0
         u, v = flow[..., 0], flow[..., 1]
         index = self._cell_index(t - 1, w)
         hof = orientation_histograms(u, v, index, n_cells, self.flow_bins, signed=True)
@@ -338,13 +362,14 @@ class MotionEncoder(Encoder):
 
 def create(entry: EncoderEntry, weights: Any = None, **options: Any) -> MotionEncoder:
     """Registry factory for ``motion`` presets. ``options``: grid, segments, hog_bins,
-    flow_bins, flow_size, coarse_size, mei_grid, and spec fields num_frames, size."""
+    flow_bins, flow_size, coarse_size, mei_grid, mirror, and spec fields num_frames, size."""
     from dataclasses import replace
 
     if weights is not None:
         raise WeightsError(f"encoder {entry.name!r} is training-free and takes no weights; got {weights!s}")
     spec_fields = {k: options.pop(k) for k in ("num_frames", "size") if k in options}
-    allowed = ("grid", "segments", "hog_bins", "flow_bins", "flow_size", "coarse_size", "mei_grid", "num_frames", "size")
+    allowed = ("grid", "segments", "hog_bins", "flow_bins", "flow_size", "coarse_size", "mei_grid", "mirror",
+               "num_frames", "size")
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ConfigError(f"unknown option(s) {', '.join(unknown)} for encoder {entry.name!r}; allowed: {', '.join(allowed)}")
