@@ -67,7 +67,8 @@ def evaluate(data: Path, feat_dir: Path, encoders: list[str], workers: int, opti
         stores, t0, n = {}, time.perf_counter(), 0
         for set_name, manifest in sets.items():
             path = feat_dir / name / set_name
-            extract_features(manifest, enc, path, sampler=sampler, workers=workers, device="cpu")
+            # overwrite: always measure the current code (a code change need not change the store key)
+            extract_features(manifest, enc, path, sampler=sampler, workers=workers, device="cpu", overwrite=True)
             stores[set_name] = FeatureStore(path).load()
             n += len(manifest.records)
         acc = {}
