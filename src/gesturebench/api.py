@@ -28,10 +28,10 @@ class DemoConfig:
     tested on a held-out *target-style* set (our synthetic stand-in for real video)."""
 
     out: Path = Path("demo-out")
-    per_class_synthetic: int = 12
-    per_class_target: int = 10
+    per_class_synthetic: int = 30
+    per_class_target: int = 30
     target_test_fraction: float = 0.5
-    size: int = 128
+    size: int = 160
     frames: int = 48
     seed: int = 0
     encoders: tuple[str, ...] = ("pixels", "motion")

@@ -14,9 +14,9 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder (data, features, results, report).")] = Path(
         "demo-out"
     ),
-    per_class_synthetic: Annotated[int, typer.Option(help="Synthetic training videos per class.")] = 12,
-    per_class_target: Annotated[int, typer.Option(help="Target-style videos per class (split train/test).")] = 10,
-    size: Annotated[int, typer.Option(help="Rendered frame size in pixels.")] = 128,
+    per_class_synthetic: Annotated[int, typer.Option(help="Synthetic training videos per class.")] = 30,
+    per_class_target: Annotated[int, typer.Option(help="Target-style videos per class (split train/test).")] = 30,
+    size: Annotated[int, typer.Option(help="Rendered frame size in pixels.")] = 160,
     frames: Annotated[int, typer.Option(help="Frames per rendered video.")] = 48,
     encoders: Annotated[str, typer.Option(help="Comma-separated encoder names.")] = "pixels,motion",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
