@@ -97,15 +97,17 @@ def _print_curve(result: Any) -> None:
         soft_wrap=True,
     )
     table = Table(show_header=True, header_style="bold")
-    for col in ("shots/class", "train videos", "mean top-1 %", "95% CI", "sd", "repeats", "short classes"):
+    for col in ("shots", "train", "top-1 %", "95% CI", "sd", "runs", "short classes"):
         table.add_column(col, justify="right")
     for p in result.points:
         ci = f"{pct(p.ci[0])}–{pct(p.ci[1])}" if p.ci else "–"
         n = result.n_base + round(sum(p.n_sampled) / len(p.n_sampled))
-        table.add_row(str(p.shots), str(n), pct(p.mean), ci, pct(p.std), str(len(p.accuracies)),
-                      ", ".join(p.short_classes) or "–")
+        short = "all" if len(p.short_classes) == len(result.class_names) else ", ".join(p.short_classes) or "–"
+        table.add_row(str(p.shots), str(n), pct(p.mean), ci, pct(p.std), str(len(p.accuracies)), short)
     console.print(table)
-    console.print(f"chance {pct(result.chance)}%", highlight=False)
+    console.print(f"shots = labelled {result.pool_source} videos per class (short: classes with fewer, all used); "
+                  f"top-1 = mean over runs; "
+                  f"chance {pct(result.chance)}%", highlight=False, soft_wrap=True)
 
 
 def fewshot(
