@@ -157,7 +157,7 @@ def fit_probe(
         return loss
 
     opt.step(closure)
-    state = opt.state[opt._params[0]]
+    state = opt.state[weight]
     iters = int(state.get("n_iter", 0))
     with torch.no_grad():
         final = float(objective())
