@@ -76,6 +76,7 @@ def test_planted_separable_reaches_100_percent():
     r = evaluate_probe(fs(x, y, "synthetic", "tr"), fs(xt, yt, "target", "te"), bootstrap=0, device="cpu")
     assert isinstance(r, ProbeResult)
     assert r.accuracy == 1.0 and r.train_accuracy == 1.0
+    assert 0 < r.iterations < 200 and r.converged
     assert r.confusion == tuple(tuple(6 if i == j else 0 for j in range(k)) for i in range(k))
     assert r.ci is None
 
