@@ -48,7 +48,7 @@ def test_explicit_json_path(tmp_path, result):
     "mutate, message",
     [
         (lambda d: d.update(schema="other/9"), "schema must be 'gesturebench.result/1'; got 'other/9'"),
-        (lambda d: d.update(task="probe"), "task must be one of knn, zeroshot; got 'probe'"),
+        (lambda d: d.update(task="finetune"), "task must be one of knn, zeroshot, probe; got 'finetune'"),
         (lambda d: d["metrics"].update(accuracy=1.5), "metrics.accuracy must be a number in [0, 1]; got 1.5"),
         (lambda d: d["metrics"].update(ci=[0.9, 0.1]), "metrics.ci must be null or [low, high]; got [0.9, 0.1]"),
         (lambda d: d.update(confusion=[[1, 0]]), "'confusion' must be a 2x2 matrix of counts"),

@@ -64,7 +64,7 @@ def probe(
     balanced: Annotated[bool, typer.Option("--balanced", help="Class-balanced loss weights.")] = False,
     out: Annotated[
         Path, typer.Option("--out", help="Result file (*.json) or folder (templated file name).")
-    ] = Path("results/probe"),
+    ] = Path("results"),
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",

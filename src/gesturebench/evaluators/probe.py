@@ -323,34 +323,8 @@ def _slug(text: Any) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", str(text)).strip("-") or "none"
 
 
-def probe_filename(doc: dict[str, Any]) -> str:
-    s = doc.get("settings", {})
-    return (
-        f"probe__{_slug(doc.get('encoder'))}__train-{_slug(doc['train']['source'])}"
-        f"__test-{_slug(doc['test']['source'])}__wd{s.get('weight_decay'):g}.json"
-    )
-
-
 def write_probe_result(result: ProbeResult | dict[str, Any], out: str | Path) -> Path:
-    """Write a probe result atomically (``out``: a ``.json`` file or a folder).
+    """Write a probe result atomically (``out``: a ``.json`` file or a folder); see :func:`results.write_result`."""
+    from .results import write_result
 
-    Uses :func:`results.write_result` once the shared schema lists the task
-    ``probe``; until then the document (same shape as a k-NN result, plus schema,
-    created, provenance) is checked against every k-NN rule except the task name
-    and written under ``probe__<encoder>__train-..__test-..__wd<wd>.json``.
-    """
-    from ..errors import ResultError
-    from ..fileio import atomic_write_json
-    from . import results as R
-
-    doc = R.result_document(result)
-    if doc.get("task") in R.TASKS:
-        problem = R.validate_document(doc)
-    else:
-        problem = R.validate_document({**doc, "task": "knn", "settings": {"k": None, "metric": None, **doc["settings"]}})
-    if problem:
-        raise ResultError(f"refusing to write an invalid result: {problem}")
-    out = Path(out)
-    path = out if out.suffix.lower() == ".json" else out / probe_filename(doc)
-    atomic_write_json(path, doc)
-    return path
+    return write_result(result, out)

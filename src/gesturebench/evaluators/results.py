@@ -20,7 +20,7 @@ from ..errors import ResultError
 from ..fileio import atomic_write_json
 
 SCHEMA = "gesturebench.result/1"
-TASKS = ("knn", "zeroshot")
+TASKS = ("knn", "zeroshot", "probe")
 
 
 def _slug(text: Any) -> str:
@@ -46,6 +46,8 @@ def result_filename(doc: dict[str, Any]) -> str:
     if doc.get("task") == "zeroshot":
         return f"zeroshot__{enc}__test-{test}__{_slug(s.get('prompt_set', 'custom'))}.json"
     train = _slug(doc.get("train", {}).get("source", "train"))
+    if doc.get("task") == "probe":
+        return f"probe__{enc}__train-{train}__test-{test}__wd{s.get('weight_decay'):g}.json"
     return f"knn__{enc}__train-{train}__test-{test}__k{s.get('k')}-{_slug(s.get('metric'))}.json"
 
 
@@ -95,10 +97,10 @@ def validate_document(doc: Any) -> str | None:
         return "'train.source' and 'test.source' must be strings"
     if not isinstance(doc["train"].get("keys"), list):
         return "'train.keys' must be a list of store keys"
-    if doc["task"] == "knn":
-        for key in ("k", "metric"):
-            if key not in doc["settings"]:
-                return f"settings.{key} is missing"
+    required = {"knn": ("k", "metric"), "probe": ("weight_decay",)}.get(doc["task"], ())
+    for key in required:
+        if key not in doc["settings"]:
+            return f"settings.{key} is missing"
     return None
 
 

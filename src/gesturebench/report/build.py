@@ -18,7 +18,7 @@ from ..evaluators.results import (
 )
 from ..fileio import atomic_write_text
 from . import plots
-from .tables import ZERO_SHOT, cell_text, pct, per_class_table, study_tables
+from .tables import ZERO_SHOT, cell_text, pct, per_class_table, settings_label, study_tables
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +97,8 @@ def write_report(
 
 def _run_section(path: Path, doc: dict[str, Any], out: Path) -> list[str]:
     m = doc["metrics"]
-    s = doc["settings"]
     train = doc["train"]
-    what = "zero-shot" if doc["task"] == "zeroshot" else f"k-NN k={s.get('k')}, {s.get('metric')}"
+    what = settings_label(doc)
     src = ZERO_SHOT if doc["task"] == "zeroshot" else train["source"]
     png = f"confusion__{_slug(path.stem)}.png"
     plots.confusion_png(doc["confusion"], doc["class_names"], out / png,

@@ -35,6 +35,10 @@ def source_order(source: str) -> tuple:
 
 def settings_label(doc: dict[str, Any]) -> str:
     s = doc.get("settings", {})
+    if doc.get("task") == "probe":
+        return f"linear probe, weight decay {s.get('weight_decay'):g}"
+    if doc.get("task") == "zeroshot":
+        return "zero-shot"
     return f"k-NN k={s.get('k')}, {s.get('metric')}"
 
 
@@ -70,10 +74,10 @@ class StudyTable:
 
 
 def study_tables(docs: Sequence[dict[str, Any]]) -> list[StudyTable]:
-    """One table per (test source, k-NN settings); zero-shot runs join every table of their test source."""
+    """One table per (test source, method and settings); zero-shot runs join every table of their test source."""
     tables: dict[tuple[str, str], StudyTable] = {}
     for doc in docs:
-        if doc["task"] == "knn":
+        if doc["task"] in ("knn", "probe"):
             key = (doc["test"]["source"], settings_label(doc))
             tables.setdefault(key, StudyTable(*key)).add(doc)
     for doc in docs:
