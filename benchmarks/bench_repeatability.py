@@ -93,6 +93,32 @@ def overhead(encoder: str, batch: int, rounds: int = 3) -> dict:
     return {"encoder": encoder, "batch_size": batch, "harness_ms": o * 1e3, "torch_benchmark_ms": t * 1e3, "ratio": o / t}
 
 
+_CONTROL = """
+import time, numpy as np
+a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
+ts = []
+for _ in range(300):
+    t = time.perf_counter(); a @ a; ts.append(time.perf_counter() - t)
+print(sorted(ts)[len(ts) // 2])
+"""
+
+
+def host_control(runs: int) -> dict:
+    """The same spread measured on plain numpy matmuls, each run in a fresh process.
+
+    This is the floor any harness can reach on this host: if a fixed BLAS call's
+    median moves by X% between processes, an encoder's will too.
+    """
+    import subprocess
+
+    meds = [
+        float(subprocess.run([sys.executable, "-c", _CONTROL], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    mid = sorted(meds)[len(meds) // 2]
+    return {"p50_ms_per_run": [m * 1e3 for m in meds], "spread": (max(meds) - min(meds)) / mid}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
@@ -121,6 +147,12 @@ def main() -> int:
     worst_cpu = max(r["cpu_spread"] for r in rows)
     print(f"worst spread: wall {worst * 100:.1f}%, process CPU time {worst_cpu * 100:.1f}% (target <= 5% on an idle machine)")
 
+    ctrl = host_control(args.runs)
+    print(
+        f"host control (numpy 512x512 matmul, fresh process per run): spread {ctrl['spread'] * 100:.1f}%  "
+        + " ".join(f"{x:.3f}" for x in ctrl["p50_ms_per_run"])
+    )
+
     ov = overhead(encoders[0], max(sizes))
     print(
         f"\nharness vs torch.utils.benchmark, {ov['encoder']} batch {ov['batch_size']}: "
@@ -137,6 +169,7 @@ def main() -> int:
                 "worst_spread": worst,
                 "worst_cpu_spread": worst_cpu,
                 "overhead": ov,
+                "host_control": ctrl,
                 "load_average_before": load_before,
                 "load_average_after": load_after,
                 "args": vars(args),
