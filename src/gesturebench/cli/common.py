@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -70,3 +70,38 @@ def parse_encoder_opts(values: list[str] | None) -> dict:
             value = float(raw)  # YAML 1.1 reads 1e-3 as text; take it as the number it is
         out[key] = value if value is None or isinstance(value, (bool, int, float)) else raw
     return out
+
+
+def print_classification(
+    header: str,
+    result: Any,
+    extra_summary: dict[str, str] | None = None,
+    extra_class_columns: dict[str, list[str]] | None = None,
+) -> None:
+    """Print a classification result (k-NN, zero-shot, probe): a header line, a summary
+    table (top-1, CI, mean per-class, chance, extras) and a per-class table."""
+    from rich.table import Table
+
+    from ..report.tables import pct
+
+    console.print(header, highlight=False, soft_wrap=True)
+    summary_cells = {
+        "top-1 %": pct(result.accuracy),
+        "95% CI": f"{pct(result.ci[0])}–{pct(result.ci[1])}" if result.ci else "–",
+        "mean per-class %": pct(result.mean_per_class_accuracy),
+        "chance %": pct(result.chance),
+        **(extra_summary or {}),
+    }
+    summary = Table(show_header=True, header_style="bold")
+    for col in summary_cells:
+        summary.add_column(col, justify="right")
+    summary.add_row(*summary_cells.values())
+    console.print(summary)
+    extra = extra_class_columns or {}
+    per_class = Table(show_header=True, header_style="bold")
+    per_class.add_column("class")
+    for col in (*extra, "test videos", "accuracy %"):
+        per_class.add_column(col, justify="right")
+    for i, (name, row, acc) in enumerate(zip(result.class_names, result.confusion, result.per_class_accuracy)):
+        per_class.add_row(name, *(values[i] for values in extra.values()), str(sum(row)), pct(acc))
+    console.print(per_class)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, SeedOpt, console
+from .common import DeviceOpt, SeedOpt, console, print_classification
 
 if TYPE_CHECKING:
     from ..types import FeatureSet
@@ -21,30 +21,12 @@ def _load_store(path: Path) -> FeatureSet:
 
 
 def _print_result(result: Any) -> None:
-    from rich.table import Table
-
-    from ..report.tables import pct
-
     counts = ", ".join(f"{d} {n}" for d, n in result.n_train_per_domain.items())
-    console.print(
+    print_classification(
         f"[bold]k-NN[/bold] k={result.settings['k']} {result.settings['metric']} | encoder [cyan]{result.encoder}[/cyan] | "
         f"train {result.train_source} ({counts}) | test {result.test_source} ({result.n_test})",
-        highlight=False,
-        soft_wrap=True,
+        result,
     )
-    summary = Table(show_header=True, header_style="bold")
-    for col in ("top-1 %", "95% CI", "mean per-class %", "chance %"):
-        summary.add_column(col, justify="right")
-    ci = f"{pct(result.ci[0])}–{pct(result.ci[1])}" if result.ci else "–"
-    summary.add_row(pct(result.accuracy), ci, pct(result.mean_per_class_accuracy), pct(result.chance))
-    console.print(summary)
-    per_class = Table(show_header=True, header_style="bold")
-    per_class.add_column("class")
-    per_class.add_column("test videos", justify="right")
-    per_class.add_column("accuracy %", justify="right")
-    for name, row, acc in zip(result.class_names, result.confusion, result.per_class_accuracy):
-        per_class.add_row(name, str(sum(row)), pct(acc))
-    console.print(per_class)
 
 
 def knn(

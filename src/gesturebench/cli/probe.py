@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, SeedOpt, console
+from .common import DeviceOpt, SeedOpt, console, print_classification
 
 
 def _load_store(path: Path) -> Any:
@@ -18,33 +18,19 @@ def _load_store(path: Path) -> Any:
 
 
 def _print_probe(result: Any) -> None:
-    from rich.table import Table
-
     from ..report.tables import pct
 
     counts = ", ".join(f"{d} {n}" for d, n in result.n_train_per_domain.items())
     s = result.settings
-    console.print(
+    print_classification(
         f"[bold]linear probe[/bold] wd={s['weight_decay']:g} | encoder [cyan]{result.encoder}[/cyan] | "
         f"train {result.train_source} ({counts}) | test {result.test_source} ({result.n_test})",
-        highlight=False,
-        soft_wrap=True,
+        result,
+        extra_summary={
+            "train %": pct(result.train_accuracy),
+            "L-BFGS iters": f"{result.iterations}" + ("" if result.converged else " (cap)"),
+        },
     )
-    summary = Table(show_header=True, header_style="bold")
-    for col in ("top-1 %", "95% CI", "mean per-class %", "chance %", "train %", "L-BFGS iters"):
-        summary.add_column(col, justify="right")
-    ci = f"{pct(result.ci[0])}–{pct(result.ci[1])}" if result.ci else "–"
-    iters = f"{result.iterations}" + ("" if result.converged else " (cap)")
-    summary.add_row(pct(result.accuracy), ci, pct(result.mean_per_class_accuracy), pct(result.chance),
-                    pct(result.train_accuracy), iters)
-    console.print(summary)
-    per_class = Table(show_header=True, header_style="bold")
-    per_class.add_column("class")
-    per_class.add_column("test videos", justify="right")
-    per_class.add_column("accuracy %", justify="right")
-    for name, row, acc in zip(result.class_names, result.confusion, result.per_class_accuracy):
-        per_class.add_row(name, str(sum(row)), pct(acc))
-    console.print(per_class)
 
 
 def _check_wd(value: float) -> None:

@@ -7,36 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, EncoderOptsOpt, SeedOpt, console, parse_encoder_opts
+from .common import DeviceOpt, EncoderOptsOpt, SeedOpt, console, parse_encoder_opts, print_classification
 
 
 def _print_result(result: Any, path: Path | None) -> None:
-    from rich.table import Table
-
-    from ..report.tables import pct
-
     s = result.settings
-    console.print(
+    print_classification(
         f"[bold]zero-shot[/bold] | encoder [cyan]{result.encoder}[/cyan] | prompt set [cyan]{s['prompt_set']}[/cyan] "
         f"({sum(s['prompts_per_class'])} prompts) | test {result.test_source} ({result.n_test})",
-        highlight=False,
-        soft_wrap=True,
+        result,
+        extra_class_columns={"prompts": [str(n) for n in s["prompts_per_class"]]},
     )
-    summary = Table(show_header=True, header_style="bold")
-    for col in ("top-1 %", "95% CI", "mean per-class %", "chance %"):
-        summary.add_column(col, justify="right")
-    ci = f"{pct(result.ci[0])}–{pct(result.ci[1])}" if result.ci else "–"
-    summary.add_row(pct(result.accuracy), ci, pct(result.mean_per_class_accuracy), pct(result.chance))
-    console.print(summary)
-    per_class = Table(show_header=True, header_style="bold")
-    per_class.add_column("class")
-    per_class.add_column("prompts", justify="right")
-    per_class.add_column("test videos", justify="right")
-    per_class.add_column("accuracy %", justify="right")
-    for name, n_prompts, row, acc in zip(result.class_names, s["prompts_per_class"], result.confusion,
-                                         result.per_class_accuracy):
-        per_class.add_row(name, str(n_prompts), str(sum(row)), pct(acc))
-    console.print(per_class)
 
 
 def zeroshot(
