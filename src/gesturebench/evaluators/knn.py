@@ -350,7 +350,7 @@ def source_label(domains: Any) -> str:
 
 
 @dataclass(frozen=True)
-class KnnResult:
+class KnnResult(M.ClassificationDocument):
     """Everything one k-NN run measured; :meth:`to_dict` is the result-file body."""
 
     encoder: str
@@ -375,38 +375,8 @@ class KnnResult:
         """How many test videos the tie-break rule decided."""
         return sum(1 for p in self.predictions if p.get("vote_tied"))
 
-    @property
-    def n_train(self) -> int:
-        return sum(self.n_train_per_domain.values())
-
-    @property
-    def n_test(self) -> int:
-        return len(self.predictions)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "task": self.task,
-            "encoder": self.encoder,
-            "settings": dict(self.settings),
-            "class_names": list(self.class_names),
-            "train": {
-                "keys": list(self.train_keys),
-                "source": self.train_source,
-                "n": self.n_train,
-                "n_per_domain": dict(self.n_train_per_domain),
-            },
-            "test": {"key": self.test_key, "source": self.test_source, "n": self.n_test},
-            "metrics": {
-                "accuracy": self.accuracy,
-                "mean_per_class_accuracy": self.mean_per_class_accuracy,
-                "per_class_accuracy": list(self.per_class_accuracy),
-                "ci": list(self.ci) if self.ci is not None else None,
-                "chance": self.chance,
-                "vote_ties": self.vote_ties,
-            },
-            "confusion": [list(r) for r in self.confusion],
-            "predictions": [dict(p) for p in self.predictions],
-        }
+    def extra_metrics(self) -> dict[str, Any]:
+        return {"vote_ties": self.vote_ties}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> KnnResult:

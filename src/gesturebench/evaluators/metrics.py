@@ -122,3 +122,55 @@ def classification_summary(
         "confusion": confusion_matrix(t, p, num_classes).tolist(),
         "n": int(t.size),
     }
+
+
+class ClassificationDocument:
+    """The result-file body shared by every classification result (k-NN, probe, zero-shot).
+
+    Mixed into frozen result dataclasses that have the fields ``task``, ``encoder``,
+    ``settings``, ``class_names``, ``accuracy``, ``mean_per_class_accuracy``,
+    ``per_class_accuracy``, ``ci``, ``chance``, ``confusion``, ``test_key``,
+    ``test_source`` and ``predictions``; supervised ones also ``train_keys``,
+    ``train_source`` and ``n_train_per_domain``. Subclasses add metrics through
+    :meth:`extra_metrics` and may override :meth:`train_document`.
+    """
+
+    @property
+    def n_test(self) -> int:
+        return len(self.predictions)  # type: ignore[attr-defined]
+
+    @property
+    def n_train(self) -> int:
+        return sum(self.n_train_per_domain.values())  # type: ignore[attr-defined]
+
+    def train_document(self) -> dict[str, Any]:
+        return {
+            "keys": list(self.train_keys),  # type: ignore[attr-defined]
+            "source": self.train_source,  # type: ignore[attr-defined]
+            "n": self.n_train,
+            "n_per_domain": dict(self.n_train_per_domain),  # type: ignore[attr-defined]
+        }
+
+    def extra_metrics(self) -> dict[str, Any]:
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        s: Any = self
+        return {
+            "task": s.task,
+            "encoder": s.encoder,
+            "settings": dict(s.settings),
+            "class_names": list(s.class_names),
+            "train": self.train_document(),
+            "test": {"key": s.test_key, "source": s.test_source, "n": self.n_test},
+            "metrics": {
+                "accuracy": s.accuracy,
+                "mean_per_class_accuracy": s.mean_per_class_accuracy,
+                "per_class_accuracy": list(s.per_class_accuracy),
+                "ci": list(s.ci) if s.ci is not None else None,
+                "chance": s.chance,
+                **self.extra_metrics(),
+            },
+            "confusion": [list(r) for r in s.confusion],
+            "predictions": [dict(p) for p in s.predictions],
+        }

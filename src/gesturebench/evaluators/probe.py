@@ -172,7 +172,7 @@ def fit_probe(
 
 
 @dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(M.ClassificationDocument):
     """Everything one probe run measured; :meth:`to_dict` has the k-NN result's shape."""
 
     encoder: str
@@ -196,40 +196,12 @@ class ProbeResult:
     predictions: tuple[dict[str, Any], ...] = field(repr=False)
     task: str = "probe"
 
-    @property
-    def n_train(self) -> int:
-        return sum(self.n_train_per_domain.values())
-
-    @property
-    def n_test(self) -> int:
-        return len(self.predictions)
-
-    def to_dict(self) -> dict[str, Any]:
+    def extra_metrics(self) -> dict[str, Any]:
         return {
-            "task": self.task,
-            "encoder": self.encoder,
-            "settings": dict(self.settings),
-            "class_names": list(self.class_names),
-            "train": {
-                "keys": list(self.train_keys),
-                "source": self.train_source,
-                "n": self.n_train,
-                "n_per_domain": dict(self.n_train_per_domain),
-            },
-            "test": {"key": self.test_key, "source": self.test_source, "n": self.n_test},
-            "metrics": {
-                "accuracy": self.accuracy,
-                "mean_per_class_accuracy": self.mean_per_class_accuracy,
-                "per_class_accuracy": list(self.per_class_accuracy),
-                "ci": list(self.ci) if self.ci is not None else None,
-                "chance": self.chance,
-                "train_accuracy": self.train_accuracy,
-                "final_loss": self.final_loss,
-                "iterations": self.iterations,
-                "converged": self.converged,
-            },
-            "confusion": [list(r) for r in self.confusion],
-            "predictions": [dict(p) for p in self.predictions],
+            "train_accuracy": self.train_accuracy,
+            "final_loss": self.final_loss,
+            "iterations": self.iterations,
+            "converged": self.converged,
         }
 
 

@@ -108,7 +108,7 @@ def zero_shot_scores(video_emb: Any, prototypes: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class ZeroShotResult:
+class ZeroShotResult(M.ClassificationDocument):
     """One zero-shot run; :meth:`to_dict` matches the k-NN result layout where it can."""
 
     encoder: str
@@ -125,28 +125,8 @@ class ZeroShotResult:
     predictions: tuple[dict[str, Any], ...] = field(repr=False)
     task: str = "zeroshot"
 
-    @property
-    def n_test(self) -> int:
-        return len(self.predictions)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "task": self.task,
-            "encoder": self.encoder,
-            "settings": dict(self.settings),
-            "class_names": list(self.class_names),
-            "train": {"keys": [], "source": "zero-shot", "n": 0, "n_per_domain": {}},
-            "test": {"key": self.test_key, "source": self.test_source, "n": self.n_test},
-            "metrics": {
-                "accuracy": self.accuracy,
-                "mean_per_class_accuracy": self.mean_per_class_accuracy,
-                "per_class_accuracy": list(self.per_class_accuracy),
-                "ci": list(self.ci) if self.ci is not None else None,
-                "chance": self.chance,
-            },
-            "confusion": [list(r) for r in self.confusion],
-            "predictions": [dict(p) for p in self.predictions],
-        }
+    def train_document(self) -> dict[str, Any]:
+        return {"keys": [], "source": "zero-shot", "n": 0, "n_per_domain": {}}
 
 
 def zero_shot_classify(
