@@ -121,10 +121,11 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
         for set_name, manifest in sets.items():
             store_path = out / "features" / enc_name / set_name
             report = extract_features(
-                manifest, encoder, store_path, sampler=sampler, workers=cfg.workers,
+                # the demo owns its folder: a store from other settings or changed videos is rebuilt
+                manifest, encoder, store_path, sampler=sampler, workers=cfg.workers, overwrite=True,
                 progress=lambda d, t, s=set_name, e=enc_name: progress(f"extract {e}/{s}", d, t),
             )
-            summary.skipped.extend((b[0], b[1]) for b in getattr(report, "bad", []))
+            summary.skipped.extend((b.video_id, b.reason) for b in report.bad)
             stores[set_name] = FeatureStore(store_path).load()
         test = stores["target-test"]
         summary.n_test = len(test)
