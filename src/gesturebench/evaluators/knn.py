@@ -353,15 +353,6 @@ def source_label(domains: Any) -> str:
 class KnnResult(M.ClassificationDocument):
     """Everything one k-NN run measured; :meth:`to_dict` is the result-file body."""
 
-    encoder: str
-    settings: dict[str, Any]
-    class_names: tuple[str, ...]
-    accuracy: float
-    mean_per_class_accuracy: float
-    per_class_accuracy: tuple[float | None, ...]
-    ci: tuple[float, float] | None
-    chance: float
-    confusion: tuple[tuple[int, ...], ...]
     train_keys: tuple[str, ...]
     train_source: str
     n_train_per_domain: dict[str, int]

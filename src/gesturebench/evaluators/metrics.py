@@ -5,6 +5,7 @@ All functions take integer labels in ``0..num_classes-1``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -124,16 +125,25 @@ def classification_summary(
     }
 
 
+@dataclass(frozen=True)
 class ClassificationDocument:
-    """The result-file body shared by every classification result (k-NN, probe, zero-shot).
+    """Fields and result-file body shared by every classification result (k-NN, probe, zero-shot).
 
-    Mixed into frozen result dataclasses that have the fields ``task``, ``encoder``,
-    ``settings``, ``class_names``, ``accuracy``, ``mean_per_class_accuracy``,
-    ``per_class_accuracy``, ``ci``, ``chance``, ``confusion``, ``test_key``,
-    ``test_source`` and ``predictions``; supervised ones also ``train_keys``,
-    ``train_source`` and ``n_train_per_domain``. Subclasses add metrics through
-    :meth:`extra_metrics` and may override :meth:`train_document`.
+    Subclasses are frozen dataclasses that add their own fields after these
+    (supervised ones: ``train_keys``, ``train_source``, ``n_train_per_domain``),
+    then ``test_key``, ``test_source``, ``predictions`` and ``task``; they add
+    metrics through :meth:`extra_metrics` and may override :meth:`train_document`.
     """
+
+    encoder: str
+    settings: dict[str, Any]
+    class_names: tuple[str, ...]
+    accuracy: float
+    mean_per_class_accuracy: float
+    per_class_accuracy: tuple[float | None, ...]
+    ci: tuple[float, float] | None
+    chance: float
+    confusion: tuple[tuple[int, ...], ...]
 
     @property
     def n_test(self) -> int:

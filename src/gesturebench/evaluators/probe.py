@@ -175,15 +175,6 @@ def fit_probe(
 class ProbeResult(M.ClassificationDocument):
     """Everything one probe run measured; :meth:`to_dict` has the k-NN result's shape."""
 
-    encoder: str
-    settings: dict[str, Any]
-    class_names: tuple[str, ...]
-    accuracy: float
-    mean_per_class_accuracy: float
-    per_class_accuracy: tuple[float | None, ...]
-    ci: tuple[float, float] | None
-    chance: float
-    confusion: tuple[tuple[int, ...], ...]
     train_accuracy: float
     final_loss: float
     iterations: int

@@ -111,15 +111,6 @@ def zero_shot_scores(video_emb: Any, prototypes: np.ndarray) -> np.ndarray:
 class ZeroShotResult(M.ClassificationDocument):
     """One zero-shot run; :meth:`to_dict` matches the k-NN result layout where it can."""
 
-    encoder: str
-    settings: dict[str, Any]
-    class_names: tuple[str, ...]
-    accuracy: float
-    mean_per_class_accuracy: float
-    per_class_accuracy: tuple[float | None, ...]
-    ci: tuple[float, float] | None
-    chance: float
-    confusion: tuple[tuple[int, ...], ...]
     test_key: str
     test_source: str
     predictions: tuple[dict[str, Any], ...] = field(repr=False)
