@@ -63,7 +63,7 @@ def test_demo_config_rejects_bad_values(tmp_path):
 
 def test_demo_skips_and_lists_a_broken_video(tmp_path):
     cfg = DemoConfig(
-        out=tmp_path, per_class_synthetic=1, per_class_target=2, size=64, frames=16, encoders=("pixels",),
+        out=tmp_path, per_class_synthetic=1, per_class_target=2, size=64, frames=16, encoders=("pixels", "test-tiny-vit"),
         workers=0, bootstrap=0,
     )
     run_demo(cfg)
@@ -72,7 +72,7 @@ def test_demo_skips_and_lists_a_broken_video(tmp_path):
     (tmp_path / "data" / broken).write_bytes(b"not a video")
     summary = run_demo(cfg)
     assert summary.n_test == 6
-    assert [vid for vid, _ in summary.skipped] == [broken]
+    assert [vid for vid, _ in summary.skipped] == [broken]  # once, though both encoders skipped it
     assert "cannot decode" in summary.skipped[0][1] or "not a readable video" in summary.skipped[0][1]
     assert summary.ci == {}  # bootstrap=0: no interval, and the table says so
     assert demo_table_rows(summary)[0][1] == f"{100 * summary.accuracy['pixels']['synthetic']:.1f}"

@@ -125,7 +125,8 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
                 manifest, encoder, store_path, sampler=sampler, workers=cfg.workers, overwrite=True,
                 progress=lambda d, t, s=set_name, e=enc_name: progress(f"extract {e}/{s}", d, t),
             )
-            summary.skipped.extend((b.video_id, b.reason) for b in report.bad)
+            # a broken video fails for every encoder: list it once
+            summary.skipped.extend((b.video_id, b.reason) for b in report.bad if b.video_id not in dict(summary.skipped))
             stores[set_name] = FeatureStore(store_path).load()
         test = stores["target-test"]
         summary.n_test = len(test)
