@@ -154,35 +154,22 @@ def state_dict_sha256(model: nn.Module) -> str:
 
 
 def load_weights(model: nn.Module, path: str | Path, name: str) -> str:
-    """Load a state dict file into ``model`` (strict); return the file's SHA-256.
-
-    A checkpoint that wraps the weights under ``model``, ``state_dict`` or
-    ``module`` is unwrapped."""
-    from ...fileio import sha256_file
+    """Load a weight file into ``model`` (strict) with the shared safe loader
+    (:mod:`gesturebench.encoders.weights`: safetensors or weights-only torch.load,
+    wrapped checkpoints unwrapped); return the file's SHA-256."""
+    from ..weights import compare_state_dicts, load_into, load_state_dict
 
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file for {name!r} not found: {path}")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
-        raise WeightsError(f"cannot read weights {path} for {name!r}: {exc}") from exc
-    # Training checkpoints often wrap the weights: {"model": {...}, "optimizer": ...}.
-    for key in ("model", "state_dict", "module"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-            break
-    try:
-        model.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"weights {path} do not fit {name!r}: {first}") from exc
-    return sha256_file(path)
+    state, sha = load_state_dict(path)
+    report = compare_state_dicts(
+        {k: tuple(v.shape) for k, v in model.state_dict().items()}, {k: tuple(v.shape) for k, v in state.items()}
+    )
+    if not report.ok:
+        raise WeightsError(f"weights {path} do not fit {name!r}: {report.summary()}")
+    load_into(model, state)
+    return sha
 
 
 class TinyEncoder(TorchEncoder):
