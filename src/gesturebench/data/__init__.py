@@ -7,32 +7,27 @@ imported only when something is decoded).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_getattr
 
 _EXPORTS = {
-    "SamplerConfig": "sampling",
-    "tsn_indices": "sampling",
-    "uniform_indices": "sampling",
-    "dense_indices": "sampling",
-    "multi_clip_indices": "sampling",
-    "VideoInfo": "decode",
-    "probe": "decode",
-    "read_frames": "decode",
-    "decode_clip": "decode",
-    "load_rocog": "manifest",
-    "load_folder": "manifest",
-    "load_table": "manifest",
-    "load_manifest": "manifest",
-    "read_class_dict": "manifest",
-    "write_annotation_list": "manifest",
+    "SamplerConfig": ".sampling",
+    "tsn_indices": ".sampling",
+    "uniform_indices": ".sampling",
+    "dense_indices": ".sampling",
+    "multi_clip_indices": ".sampling",
+    "VideoInfo": ".decode",
+    "probe": ".decode",
+    "read_frames": ".decode",
+    "decode_clip": ".decode",
+    "load_rocog": ".manifest",
+    "load_folder": ".manifest",
+    "load_table": ".manifest",
+    "load_manifest": ".manifest",
+    "read_class_dict": ".manifest",
+    "write_annotation_list": ".manifest",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
