@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gesturebench.api import DEMO_TRAIN_SOURCES, DemoConfig, demo_table_rows, run_demo
+from gesturebench.api.demo import DEMO_TRAIN_SOURCES, DemoConfig, demo_table_rows, run_demo
 from gesturebench.errors import ConfigError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gesturebench.api_zeroshot import run_zero_shot
+from gesturebench.api.zeroshot import run_zero_shot
 from gesturebench.cli import main
 from gesturebench.encoders import create_encoder
 from gesturebench.encoders.registry import list_encoders

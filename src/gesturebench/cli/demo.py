@@ -30,7 +30,7 @@ def demo(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from ..api import DEMO_TRAIN_SOURCES, DemoConfig, demo_table_rows, run_demo
+    from ..api.demo import DEMO_TRAIN_SOURCES, DemoConfig, demo_table_rows, run_demo
 
     cfg = DemoConfig(
         out=out,

@@ -40,7 +40,7 @@ def zeroshot(
     device: DeviceOpt = "auto",
 ) -> None:
     """Classify every test video by the class whose text descriptions it is most similar to."""
-    from ..api_zeroshot import run_zero_shot
+    from ..api.zeroshot import run_zero_shot
     from ..errors import ConfigError
 
     if bootstrap < 0:

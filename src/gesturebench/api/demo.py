@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, check_positive_int
+from ..errors import ConfigError, check_positive_int
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +74,15 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
 
     Rerunning into the same folder reuses generated videos and cached features.
     """
-    from .data.manifest import load_rocog
-    from .data.sampling import SamplerConfig
-    from .encoders import create_encoder
-    from .evaluators.knn import evaluate_knn
-    from .evaluators.results import write_result
-    from .features.extract import extract_features
-    from .features.store import FeatureStore
-    from .report import write_report
-    from .synth import generate_dataset
+    from ..data.manifest import load_rocog
+    from ..data.sampling import SamplerConfig
+    from ..encoders import create_encoder
+    from ..evaluators.knn import evaluate_knn
+    from ..evaluators.results import write_result
+    from ..features.extract import extract_features
+    from ..features.store import FeatureStore
+    from ..report import write_report
+    from ..synth import generate_dataset
 
     progress = progress or _noop
     cfg = config

@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, EncoderError
+from ..errors import ConfigError, EncoderError
 
 if TYPE_CHECKING:
-    from .encoders.base import Encoder
-    from .evaluators.zeroshot import ZeroShotResult
-    from .types import FeatureSet
+    from ..encoders.base import Encoder
+    from ..evaluators.zeroshot import ZeroShotResult
+    from ..types import FeatureSet
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ SAME_MODEL = "features and text embeddings must come from the same model"
 
 def stored_encoder(test: FeatureSet) -> tuple[str | None, str | None]:
     """``(encoder name, weights SHA-256)`` recorded in a feature set's metadata (None when absent)."""
-    from .evaluators.knn import encoder_name_of
+    from ..evaluators.knn import encoder_name_of
 
     name = encoder_name_of(test)
     meta = test.meta if isinstance(test.meta, dict) else {}
@@ -49,7 +49,7 @@ def stored_encoder(test: FeatureSet) -> tuple[str | None, str | None]:
 
 def text_presets() -> str:
     """Registered presets with a text tower, test-only ones last, for error messages."""
-    from .encoders.registry import list_encoders
+    from ..encoders.registry import list_encoders
 
     entries = [e for e in list_encoders() if e.supports_text]
     names = ", ".join(e.name for e in entries if not e.test_only) or "none"
@@ -118,15 +118,15 @@ def run_zero_shot(
     ``tokenizer`` or the ``seed`` of a test preset; they must rebuild the model that
     extracted the store (same weights SHA-256), and are refused with a given ``encoder``.
     """
-    from .encoders.registry import create_encoder, get_entry
-    from .evaluators.results import write_result
-    from .evaluators.zeroshot import evaluate_zero_shot, flatten_prompts, load_prompts
-    from .types import FeatureSet
+    from ..encoders.registry import create_encoder, get_entry
+    from ..evaluators.results import write_result
+    from ..evaluators.zeroshot import evaluate_zero_shot, flatten_prompts, load_prompts
+    from ..types import FeatureSet
 
     if isinstance(test_store, FeatureSet):
         test, label = test_store, test_store.key or "the test features"
     else:
-        from .features.store import FeatureStore
+        from ..features.store import FeatureStore
 
         test, label = FeatureStore(test_store).load(), str(test_store)
 

@@ -1,0 +1,23 @@
+"""One function per workflow; the CLI only parses, calls these and prints.
+
+Each submodule holds one workflow (``demo``, ``zeroshot``, ...) and loads on
+first use, so ``import gesturebench.api`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from ..lazy import lazy_getattr
+
+_EXPORTS = {
+    "DEMO_TRAIN_SOURCES": ".demo",
+    "DemoConfig": ".demo",
+    "DemoSummary": ".demo",
+    "Progress": ".demo",
+    "demo_table_rows": ".demo",
+    "run_demo": ".demo",
+    "run_zero_shot": ".zeroshot",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
