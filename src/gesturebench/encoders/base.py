@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, EncoderError
+from .recipes import DEFAULT_RECIPE, get_recipe
 
 if TYPE_CHECKING:
     import torch
@@ -45,6 +46,8 @@ class InputSpec:
     crop_ratio: the short side is resized to ``round(size / crop_ratio)`` and the
         centre ``size`` x ``size`` crop is taken (1.0: resize short side to size;
         0.875: the classic 256 -> 224 evaluation crop).
+    preprocess: the name of the resize/crop recipe (:mod:`gesturebench.encoders.recipes`): each
+        family's presets name their official evaluation transform; ``gesturebench`` is our own.
     """
 
     num_frames: int = 8
@@ -54,6 +57,7 @@ class InputSpec:
     std: tuple[float, float, float] = IMAGENET_STD
     layout: str = "CTHW"
     crop_ratio: float = 1.0
+    preprocess: str = DEFAULT_RECIPE
 
     def __post_init__(self) -> None:
         for name in ("num_frames", "size", "tubelet"):
@@ -70,6 +74,10 @@ class InputSpec:
             raise ConfigError(f"InputSpec.mean/std must be 3 values with std > 0; got {self.mean!r}/{self.std!r}")
         if not 0.0 < self.crop_ratio <= 1.0:
             raise ConfigError(f"InputSpec.crop_ratio must be in (0, 1]; got {self.crop_ratio!r}")
+        try:
+            get_recipe(self.preprocess)
+        except ValueError as exc:
+            raise ConfigError(f"InputSpec.preprocess: {exc}") from None
         object.__setattr__(self, "mean", tuple(float(m) for m in self.mean))
         object.__setattr__(self, "std", tuple(float(s) for s in self.std))
 
@@ -84,7 +92,7 @@ class InputSpec:
         return d
 
     def describe(self) -> str:
-        return f"{self.num_frames}x{self.size}px t{self.tubelet} {self.layout}"
+        return f"{self.num_frames}x{self.size}px t{self.tubelet} {self.layout} {self.preprocess}"
 
 
 class Encoder(ABC):

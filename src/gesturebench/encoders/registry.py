@@ -118,10 +118,25 @@ def get_entry(name: str) -> EncoderEntry:
 def create_encoder(
     name: str, weights: str | os.PathLike[str] | None = None, device: str = "auto", **overrides: Any
 ) -> Encoder:
-    """Build the preset ``name`` on ``device`` (``auto``: CUDA when present)."""
+    """Build the preset ``name`` on ``device`` (``auto``: CUDA when present).
+
+    ``preprocess=RECIPE`` (``--encoder-opt preprocess=gesturebench``) is taken here, not by the
+    factory: it swaps the resize/crop recipe of the preset's input spec (see
+    :mod:`gesturebench.encoders.recipes`), which every encoder accepts.
+    """
+    from dataclasses import replace
+
     from ..runtime import resolve_device
 
     entry = get_entry(name)
+    recipe = overrides.pop("preprocess", None)
+    if recipe is not None:
+        from .recipes import RECIPES
+
+        if recipe not in RECIPES:
+            raise EncoderError(
+                f"encoder {name!r}: unknown preprocess recipe {recipe!r}; allowed: {', '.join(RECIPES)}"
+            )
     module_name, _, attr = entry.target.partition(":")
     try:
         factory = getattr(importlib.import_module(module_name), attr)
@@ -131,6 +146,8 @@ def create_encoder(
         _check_options(entry, factory, overrides)
     encoder = factory(entry, weights=weights, **{**entry.kwargs, **overrides})
     encoder.name = entry.name
+    if recipe is not None:
+        encoder.spec = replace(encoder.spec, preprocess=recipe)
     return encoder.to(resolve_device(device))
 
 

@@ -131,6 +131,7 @@ def extraction_settings(
         "decoder": _qualname(decode_fn),
         "preprocess": {
             "version": PREPROCESS_VERSION,
+            "recipe": spec.preprocess,
             "resize_short_side": spec.resize_short_side,
             "crop": [spec.size, spec.size],
             "mean": list(spec.mean),

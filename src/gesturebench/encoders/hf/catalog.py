@@ -28,7 +28,7 @@ TARGET = "gesturebench.encoders.hf.models:create_hf_encoder"
 _VIVIT_MEAN = (0.75, 0.75, 0.75)
 _VIVIT_STD = (0.25, 0.25, 0.25)
 
-_VIDEOMAE_SPEC = InputSpec(num_frames=16, size=224, tubelet=2, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW")
+_VIDEOMAE_SPEC = InputSpec(num_frames=16, size=224, tubelet=2, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW", preprocess="transformers")
 
 register(
     EncoderEntry(
@@ -88,7 +88,7 @@ register(
     EncoderEntry(
         name="xclip-b32-k400",
         target=TARGET,
-        spec=InputSpec(num_frames=8, size=224, tubelet=1, mean=CLIP_MEAN, std=CLIP_STD, layout="TCHW"),
+        spec=InputSpec(num_frames=8, size=224, tubelet=1, mean=CLIP_MEAN, std=CLIP_STD, layout="TCHW", preprocess="transformers-bicubic"),
         feature_dim=512,
         family="hf",
         description="X-CLIP ViT-B/32, 8 frames, trained on Kinetics-400; video and text towers",
@@ -108,7 +108,7 @@ register(
         name="vjepa2-vitl-fpc64-256",
         target=TARGET,
         spec=InputSpec(
-            num_frames=64, size=256, tubelet=2, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW", crop_ratio=256 / 292
+            num_frames=64, size=256, tubelet=2, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW", crop_ratio=256 / 292, preprocess="transformers"
         ),
         feature_dim=1024,
         family="hf",
@@ -127,7 +127,7 @@ register(
     EncoderEntry(
         name="timesformer-b-k400",
         target=TARGET,
-        spec=InputSpec(num_frames=8, size=224, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW"),
+        spec=InputSpec(num_frames=8, size=224, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW", preprocess="transformers"),
         feature_dim=768,
         family="hf",
         description="TimeSformer-Base (divided space-time attention), 8x224, fine-tuned on Kinetics-400",
@@ -146,7 +146,7 @@ register(
         name="vivit-b-k400",
         target=TARGET,
         spec=InputSpec(
-            num_frames=32, size=224, tubelet=2, mean=_VIVIT_MEAN, std=_VIVIT_STD, layout="TCHW", crop_ratio=224 / 256
+            num_frames=32, size=224, tubelet=2, mean=_VIVIT_MEAN, std=_VIVIT_STD, layout="TCHW", crop_ratio=224 / 256, preprocess="transformers"
         ),
         feature_dim=768,
         family="hf",

@@ -188,8 +188,10 @@ def spec_from_processor(
         if (directory / name).is_file():
             cfg = read_json(directory / name)
             break
-    mean, std, crop_ratio = default.mean, default.std, default.crop_ratio
+    mean, std, crop_ratio, recipe = default.mean, default.std, default.crop_ratio, default.preprocess
     if cfg:
+        if recipe.startswith("transformers"):  # the processor's own resampling filter (PIL codes)
+            recipe = {2: "transformers", 3: "transformers-bicubic"}.get(cfg.get("resample"), recipe)
         normalize = cfg.get("do_normalize", True)
         m = cfg.get("image_mean", list(default.mean)) if normalize else [0.0, 0.0, 0.0]
         s = cfg.get("image_std", list(default.std)) if normalize else [1.0, 1.0, 1.0]
@@ -206,4 +208,5 @@ def spec_from_processor(
         short = _side(cfg.get("size"), "shortest_edge")
         if crop and short and crop <= short:
             crop_ratio = crop / short
-    return replace(default, num_frames=num_frames, size=size, tubelet=tubelet, mean=mean, std=std, crop_ratio=crop_ratio)
+    return replace(default, num_frames=num_frames, size=size, tubelet=tubelet, mean=mean, std=std, crop_ratio=crop_ratio,
+                   preprocess=recipe)

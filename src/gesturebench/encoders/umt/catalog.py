@@ -3,8 +3,10 @@
 Weights: the official single-modality model zoo of OpenGVLab/unmasked_teacher
 (``single_modality/MODEL_ZOO.md``; repository licence MIT, no separate weights
 licence stated). Evaluation pipeline of the official ``kinetics_sparse``
-dataset: resize the short side to 224, centre crop 224, ImageNet mean/std;
-8 frames by sparse (segment) sampling.
+dataset (mode ``validation``): resize the short side to 224 (long side
+truncated with ``int()``, OpenCV bilinear), centre crop 224 (offset rounded),
+ImageNet mean/std: recipe ``umt`` (gesturebench.encoders.recipes); 8 frames by
+sparse (segment) sampling.
 
 ``params_m`` counts the feature extractor without the classifier head;
 ``gflops`` are multiply-accumulates per 8 x 224 x 224 clip (fvcore convention,
@@ -18,7 +20,8 @@ from ..registry import EncoderEntry, register
 ZOO = "https://pjlab-gvm-data.oss-cn-shanghai.aliyuncs.com/umt/single_modality/"
 LICENSE = "MIT (OpenGVLab/unmasked_teacher)"
 TARGET = "gesturebench.encoders.umt.model:create"
-SPEC = InputSpec(num_frames=8, size=224, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW", crop_ratio=1.0)
+SPEC = InputSpec(num_frames=8, size=224, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW", crop_ratio=1.0,
+                 preprocess="umt")
 SIZE = {"b16": (768, 85.64, 179.42), "l16": (1024, 303.07, 595.60)}
 #: fine-tuned: fc_norm(mean of tokens); pre-training files have no fc_norm: mean of norm(tokens)
 POOLING = {"fc_norm": "fc_norm(mean)", "norm_mean": "mean(norm)"}
@@ -67,7 +70,8 @@ register(
     EncoderEntry(
         name="umt-test-tiny",
         target=TARGET,
-        spec=InputSpec(num_frames=2, size=16, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW"),
+        spec=InputSpec(num_frames=2, size=16, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW",
+                       preprocess="umt"),
         feature_dim=32,
         family="umt",
         description="UMT architecture, tiny random weights (tests only)",

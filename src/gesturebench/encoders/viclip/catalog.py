@@ -4,7 +4,9 @@ Normalisation is ImageNet mean/std, not CLIP's: ViCLIP's own training code
 (InternVideo1/Pretrain/ViCLIP, ``dataset/__init__.py``) picks ImageNet statistics
 for vision encoders named ``vit_*`` (ViCLIP's are ``vit_b16`` / ``vit_l14``), and the
 official demo (``Data/InternVid/viclip/__init__.py``) normalises the same way; see
-docs/models.md.
+docs/models.md. Frames are resized straight to 224 x 224 (aspect not kept, no crop)
+with bicubic interpolation, as the official evaluation ``test_transform`` does:
+recipe ``viclip``; ``viclip-demo`` is the demo's OpenCV bilinear resize.
 
 params_m counts both towers (vision + text + temperature); gflops are the vision
 tower's multiply-accumulates for one 8 x 224 x 224 clip (``torch.utils.flop_counter``
@@ -18,7 +20,7 @@ from ..base import IMAGENET_MEAN, IMAGENET_STD, InputSpec
 from ..registry import EncoderEntry, register
 
 TARGET = "gesturebench.encoders.viclip.encoder:create_viclip_encoder"
-SPEC = InputSpec(num_frames=8, size=224, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW")
+SPEC = InputSpec(num_frames=8, size=224, tubelet=1, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="TCHW", preprocess="viclip")
 LICENSE = "MIT (OpenGVLab/ViCLIP model card; the -hf repositories carry no licence tag)"
 
 register(

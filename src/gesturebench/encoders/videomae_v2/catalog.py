@@ -12,11 +12,17 @@ Two official sources share one fine-tuning architecture (16 frames, tubelet
   from the fine-tuned ViT-g (OpenGVLab/VideoMAEv2 ``docs/MODEL_ZOO.md``,
   direct download; repository licence MIT).
 
-Evaluation pipeline (official ``ssv2`` / ``kinetics`` test transforms):
-resize the short side to 224, centre crop 224, ImageNet mean/std.
+Evaluation pipeline (the official single-view ``validation`` transforms): resize
+the short side to 224 with the long side truncated (``int()``), OpenCV bilinear,
+centre crop 224 with the offset rounded, ImageNet mean/std. The hybrid presets
+name recipe ``videomae`` (InternVideo1/Pretrain/VideoMAE, the MCG-NJU/VideoMAE
+code), the distilled ones ``videomae_v2`` (OpenGVLab/VideoMAEv2); both compute
+the same thing (gesturebench.encoders.recipes).
 ``params_m`` excludes the classifier head; ``gflops`` are multiply-accumulates
 per 16 x 224 x 224 clip (fvcore convention, as in the VideoMAE papers).
 """
+
+from dataclasses import replace
 
 from ..base import IMAGENET_MEAN, IMAGENET_STD, InputSpec
 from ..registry import EncoderEntry, register
@@ -56,7 +62,7 @@ for _name, _arch, _base, _file, _lic, _desc in PRESETS:
         EncoderEntry(
             name=_name,
             target=TARGET,
-            spec=SPEC,
+            spec=replace(SPEC, preprocess="videomae" if _base == HYBRID else "videomae_v2"),
             feature_dim=_dim,
             family="videomae_v2",
             description=_desc,
@@ -74,7 +80,8 @@ register(
     EncoderEntry(
         name="videomae-test-tiny",
         target=TARGET,
-        spec=InputSpec(num_frames=4, size=16, tubelet=2, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW"),
+        spec=InputSpec(num_frames=4, size=16, tubelet=2, mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="CTHW",
+                       preprocess="videomae_v2"),
         feature_dim=32,
         family="videomae_v2",
         description="VideoMAE (V2) architecture, tiny random weights (tests only)",
