@@ -88,7 +88,7 @@ def test_multi_clip_known_cases():
 
 
 def test_sampler_config_validation_messages():
-    with pytest.raises(ConfigError, match=r"^sampler must be one of tsn, uniform, dense; got 'random'$"):
+    with pytest.raises(ConfigError, match=r"^sampler must be one of tsn, tsn-suite, uniform, dense; got 'random'$"):
         SamplerConfig(name="random")
     with pytest.raises(ConfigError, match=r"^mode must be one of test, train; got 'eval'$"):
         SamplerConfig(mode="eval")
@@ -178,3 +178,52 @@ def test_train_seed_determinism_and_variety(total, seed):
     if total >= 80:  # enough room per segment that 4 seeds all agreeing is implausible
         draws = {tuple(tsn_indices(total, 8, "train", seed + k).tolist()) for k in range(4)}
         assert len(draws) > 1
+
+
+# ---- Video_Benchmark_Suite's TSN variant ------------------------------------------------------
+
+
+def _suite_reference(total: int, n: int) -> list[int]:
+    """The suite's test-mode rule written out in plain Python (its get_frame_id_list)."""
+    avg = total // n
+    if avg > 0:
+        return [i * avg + avg // 2 for i in range(n)]
+    return [0] * (n - total) + list(range(total))
+
+
+def test_tsn_suite_known_cases():
+    from gesturebench.data.sampling import tsn_suite_indices
+
+    assert tsn_suite_indices(80, 8).tolist() == [5, 15, 25, 35, 45, 55, 65, 75]
+    # 100 // 8 = 12: the suite's centres drift left of TSN's (6, 18, 31, 43, 56, 68, 81, 93)
+    assert tsn_suite_indices(100, 8).tolist() == [6, 18, 30, 42, 54, 66, 78, 90]
+    assert tsn_suite_indices(15, 8).tolist() == list(range(8))  # seg 1 -> 0..7, never the last 7 frames
+    assert tsn_suite_indices(5, 8).tolist() == [0, 0, 0, 0, 1, 2, 3, 4]  # pads at the start
+
+
+def test_tsn_suite_matches_the_reference_and_differs_from_tsn():
+    from gesturebench.data.sampling import tsn_suite_indices
+
+    differ = 0
+    for total in range(1, 400):
+        for n in (1, 4, 8, 16):
+            got = tsn_suite_indices(total, n).tolist()
+            assert got == _suite_reference(total, n), (total, n)
+            differ += got != tsn_indices(total, n).tolist()
+    assert differ > 500  # a real variant, not TSN under another name
+
+
+def test_tsn_suite_train_mode_stays_in_its_segments_and_is_seeded():
+    from gesturebench.data.sampling import tsn_suite_indices
+
+    a = tsn_suite_indices(100, 8, "train", seed=2, salt="v1")
+    assert a.tolist() == tsn_suite_indices(100, 8, "train", seed=2, salt="v1").tolist()
+    assert ((a // 12) == np.arange(8)).all()
+    assert a.tolist() != tsn_suite_indices(100, 8, "train", seed=3, salt="v1").tolist()
+
+
+def test_tsn_suite_through_sampler_config():
+    cfg = SamplerConfig(name="tsn-suite", num_frames=8)
+    assert cfg.indices(100).tolist() == [6, 18, 30, 42, 54, 66, 78, 90]
+    with pytest.raises(ConfigError, match=r"sampler tsn-suite takes one clip per video \(as the suite does\); got num_clips=2"):
+        SamplerConfig(name="tsn-suite", num_clips=2)

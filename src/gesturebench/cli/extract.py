@@ -75,7 +75,7 @@ def extract(
     frames: Annotated[
         int | None, typer.Option("--frames", min=1, help="Frames per clip (default: the encoder's own count).")
     ] = None,
-    sampler: Annotated[str, typer.Option("--sampler", help="Frame sampler: tsn, uniform or dense.")] = "tsn",
+    sampler: Annotated[str, typer.Option("--sampler", help="Frame sampler: tsn, tsn-suite (Video_Benchmark_Suite), uniform or dense.")] = "tsn",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Videos per encoder batch.")] = 8,
     workers: Annotated[
         str, typer.Option("--workers", help="Decode worker processes: auto (one per core) or a number; 0 = none.")

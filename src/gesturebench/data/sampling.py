@@ -17,6 +17,14 @@ Definitions (``seg = total / N``):
 
 * TSN test mode: centre of each of N equal segments,
   ``floor(seg * i + seg / 2)``; total=80, N=8 gives 5, 15, ..., 75.
+* ``tsn-suite`` (test mode): OpenVFM Video_Benchmark_Suite's segment centres,
+  ``i * (total // N) + (total // N) // 2`` (``ac_lp_dataloader_dali.py``,
+  ``get_frame_id_list``); total=80, N=8 gives 5, 15, ..., 75 like TSN, but
+  total=100 gives 6, 18, ..., 90 where TSN gives 6, 18, 31, ..., 93, because
+  the suite's segment length is rounded down first. A video shorter than N
+  frames pads at the start by repeating frame 0, as the suite does
+  (``[0] * (N - total) + range(total)``). Train mode draws
+  ``i * (total // N) + randint(total // N)`` (seeded).
 * TSN train mode: one frame drawn uniformly (seeded) from each segment
   ``[floor(seg * i), floor(seg * (i + 1)) - 1]``.
 * uniform: N frames evenly spaced from the first to the last frame inclusive,
@@ -35,7 +43,7 @@ import numpy as np
 
 from ..errors import ConfigError, check_choice, check_positive_int
 
-SAMPLERS = ("tsn", "uniform", "dense")
+SAMPLERS = ("tsn", "tsn-suite", "uniform", "dense")
 MODES = ("test", "train")
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "dense_indices",
     "multi_clip_indices",
     "tsn_indices",
+    "tsn_suite_indices",
     "uniform_indices",
 ]
 
@@ -102,6 +111,32 @@ def tsn_indices(
     lo = (np.arange(n, dtype=np.int64) * total) // n
     hi = (np.arange(1, n + 1, dtype=np.int64) * total) // n  # exclusive; hi > lo since seg >= 1
     return lo + (rng.random(n) * (hi - lo)).astype(np.int64)
+
+
+def tsn_suite_indices(
+    total: int,
+    num_segments: int,
+    mode: str = "test",
+    seed: int | None = None,
+    *,
+    salt: object = None,
+) -> np.ndarray:
+    """Video_Benchmark_Suite's TSN variant: segment length ``total // num_segments`` first.
+
+    Test mode: ``i * seg + seg // 2``; train mode: ``i * seg + U{0, seg - 1}``
+    (seeded with ``seed`` and ``salt``). Fewer frames than segments: frame 0
+    repeated at the start, then every frame once (the suite's own short-video rule).
+    """
+    total = _check_total(total)
+    n = check_positive_int("num_segments", num_segments)
+    check_choice("mode", mode, MODES)
+    seg = total // n
+    if seg == 0:
+        return np.concatenate([np.zeros(n - total, np.int64), np.arange(total, dtype=np.int64)])
+    start = np.arange(n, dtype=np.int64) * seg
+    if mode == "test":
+        return start + seg // 2
+    return start + _rng(seed, salt).integers(0, seg, size=n).astype(np.int64)
 
 
 def uniform_indices(total: int, num: int) -> np.ndarray:
@@ -171,6 +206,8 @@ def multi_clip_indices(
     num_clips = check_positive_int("num_clips", num_clips)
     check_choice("sampler", name, SAMPLERS)
     check_choice("mode", mode, MODES)
+    if name == "tsn-suite":
+        raise ConfigError(f"sampler tsn-suite takes one clip per video (as the suite does); got num_clips={num_clips}")
     if name == "tsn":
         if mode == "train":
             rng = _rng(seed, salt)
@@ -217,6 +254,8 @@ class SamplerConfig:
         check_positive_int("num_frames", self.num_frames)
         check_positive_int("stride", self.stride)
         check_positive_int("num_clips", self.num_clips)
+        if self.name == "tsn-suite" and self.num_clips != 1:
+            raise ConfigError(f"sampler tsn-suite takes one clip per video (as the suite does); got num_clips={self.num_clips}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"seed must be an integer >= 0; got {self.seed!r}")
 
@@ -238,6 +277,8 @@ class SamplerConfig:
             )
         if self.name == "tsn":
             return tsn_indices(total, self.num_frames, self.mode, self.seed, salt=salt)
+        if self.name == "tsn-suite":
+            return tsn_suite_indices(total, self.num_frames, self.mode, self.seed, salt=salt)
         if self.name == "uniform":
             return uniform_indices(total, self.num_frames)
         return multi_clip_indices(
