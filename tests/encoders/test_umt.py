@@ -245,3 +245,25 @@ def test_matches_transformers_videomae_with_tubelet_1(pooling):
         ref = tokens.mean(1)
     assert ours.abs().max() > 0.5  # not a trivial output
     assert torch.allclose(ours, ref, atol=1e-5, rtol=0)
+
+
+def test_pretrain_load_logs_the_dropped_decoder_keys(tmp_path, caplog):
+    import logging
+
+    from gesturebench.encoders.vit3d import load_official
+
+    sd = _official_tensors(pretrain=True)
+    clip_keys = sorted(k for k in sd if k.startswith("clip_decoder."))
+    assert clip_keys  # the hand-made pre-training file carries CLIP distillation heads
+    f = tmp_path / "pt.pth"
+    torch.save({"model": sd}, f)
+    with torch.device("meta"):
+        model = build_model(umt_config("tiny", "norm_mean"), seed=None)
+    model = model.to_empty(device="cpu")
+    report, _ = load_official(model, f)
+    assert report.dropped == sorted(k for k in sd if not k.startswith("encoder."))
+    assert set(clip_keys) <= set(report.dropped)
+    assert f"tensors of the file not used: clip_decoder.* ({len(clip_keys)})" in report.summary()
+    with caplog.at_level(logging.INFO, logger="gesturebench.encoders.vit3d"):
+        create_video_vit(_tiny_entry(), umt_config("tiny", "norm_mean"), weights=f)
+    assert "clip_decoder.*" in caplog.text and "tensors of the file not used" in caplog.text

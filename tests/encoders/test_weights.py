@@ -242,3 +242,31 @@ def test_interpolate_temporal_only_is_linear_with_edge_clamping():
     out = interpolate_pos_embed(pe, (2, 1, 1), (4, 1, 1))
     assert torch.allclose(out[:, 0], torch.tensor([0.0, 0.25, 0.75, 1.0]))
     assert torch.allclose(out[:, 1], torch.tensor([10.0, 12.5, 17.5, 20.0]))
+
+
+def test_torch_compile_prefix_is_removed_at_the_start_and_inside(tmp_path, caplog):
+    import logging
+
+    sd = _sd()
+    f = tmp_path / "compiled.pth"
+    # torch.compile(model) -> "_orig_mod.a.weight"; DDP around it -> "module._orig_mod..."; a compiled
+    # submodule -> "encoder._orig_mod.a.bias"
+    torch.save({"model": {"module._orig_mod.a.weight": sd["a.weight"], "module.enc._orig_mod.a.bias": sd["a.bias"]}}, f)
+    with caplog.at_level(logging.INFO, logger="gesturebench.encoders.weights"):
+        got, _ = load_state_dict(f)
+    assert sorted(got) == ["a.weight", "enc.a.bias"]
+    assert torch.equal(got["a.weight"], sd["a.weight"]) and torch.equal(got["enc.a.bias"], sd["a.bias"])
+    assert "removed the torch.compile prefix '_orig_mod.' from 2 keys" in caplog.text
+    f2 = tmp_path / "plain.safetensors"
+    save_file({"_orig_mod.a.weight": sd["a.weight"], "_orig_mod.a.bias": sd["a.bias"]}, str(f2))
+    assert sorted(load_state_dict(f2)[0]) == ["a.bias", "a.weight"]
+
+
+def test_summary_names_the_tensors_of_the_file_that_were_not_used():
+    rep = LoadReport(loaded=10, ignored=["head.bias", "head.weight"],
+                     dropped=["clip_decoder.0.head.weight", "clip_decoder.1.norm.bias", "mask_token"])
+    assert rep.ok
+    assert rep.summary() == (
+        "all 10 tensors matched; 5 tensors of the file not used: clip_decoder.* (2), head.* (2), mask_token (1)"
+    )
+    assert rep.to_dict()["dropped"] == ["clip_decoder.0.head.weight", "clip_decoder.1.norm.bias", "mask_token"]

@@ -279,9 +279,16 @@ def load_official(model: VideoViT, path: os.PathLike[str] | str) -> tuple[LoadRe
     the model's token grid when it differs.
     """
     sd, digest = load_state_dict(path)
+    raw_keys = list(sd)
     sd = official_to_ours(sd)
+    # what the key selection left out (a pre-training file's decoders), so the log can say so
+    dropped: list[str] = []
+    if any(k.startswith("encoder.") for k in raw_keys):
+        dropped = sorted(k for k in raw_keys if not k.startswith("encoder."))
     pe = sd.pop("pos_embed", None)
     report = load_into(model, sd, strict=True, ignore=IGNORED_OFFICIAL_KEYS, what=f"checkpoint {path}")
+    if dropped:
+        report = replace(report, dropped=dropped)
     if pe is not None:
         n, d = pe.shape[-2], pe.shape[-1]
         if d != model.cfg.embed_dim:

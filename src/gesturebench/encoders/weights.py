@@ -44,6 +44,8 @@ FOLDER_CANDIDATES = ("model.safetensors", "pytorch_model.bin")
 WRAPPER_KEYS = ("model", "module", "state_dict", "model_state")
 #: how many keys an error message shows per category
 SHOW_KEYS = 5
+#: what ``torch.compile`` puts in front of the names of a compiled module's parameters
+COMPILE_PREFIX = "_orig_mod."
 
 
 # --------------------------------------------------------------------------- files
@@ -96,8 +98,10 @@ def unwrap_state_dict(obj: Any, source: str = "checkpoint") -> dict[str, torch.T
 
     Descends into ``model`` / ``module`` / ``state_dict`` / ``model_state`` (in
     that order of preference, repeatedly), keeps tensor values (dropping
-    bookkeeping such as ``epoch``), and strips a leading ``module.`` that
-    DistributedDataParallel adds to every key.
+    bookkeeping such as ``epoch``), strips a leading ``module.`` that
+    DistributedDataParallel adds to every key, and removes the ``_orig_mod.``
+    that a ``torch.compile``-d model puts into its keys (at the start, or after
+    the name of a compiled submodule), as the official fine-tuning scripts do.
     """
     import torch
 
@@ -116,6 +120,10 @@ def unwrap_state_dict(obj: Any, source: str = "checkpoint") -> dict[str, torch.T
         log.info("%s: ignored %d non-tensor entries", source, len(obj) - len(sd))
     if all(k.startswith("module.") for k in sd):
         sd = strip_prefix(sd, "module.")
+    if any(COMPILE_PREFIX in k for k in sd):
+        n = sum(COMPILE_PREFIX in k for k in sd)
+        sd = remap_keys(sd, [(re.escape(COMPILE_PREFIX), "")])
+        log.info("%s: removed the torch.compile prefix %r from %d keys", source, COMPILE_PREFIX, n)
     return sd
 
 
@@ -186,6 +194,15 @@ def drop_keys(sd: Mapping[str, Any], patterns: Iterable[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- strict loading
 
 
+def group_keys(keys: Iterable[str]) -> str:
+    """``clip_decoder.* (24), head.* (2)``: keys counted by their first name component."""
+    counts: dict[str, int] = {}
+    for k in keys:
+        head = k.split(".", 1)[0] + (".*" if "." in k else "")
+        counts[head] = counts.get(head, 0) + 1
+    return ", ".join(f"{h} ({n})" for h, n in sorted(counts.items()))
+
+
 def _listing(keys: Sequence[str]) -> str:
     shown = ", ".join(keys[:SHOW_KEYS])
     more = f", ... (+{len(keys) - SHOW_KEYS} more)" if len(keys) > SHOW_KEYS else ""
@@ -203,6 +220,8 @@ class LoadReport:
     #: keys dropped on purpose by ``ignore`` patterns
     ignored: list[str] = field(default_factory=list)
     loaded: int = 0
+    #: keys of the file removed before matching (e.g. everything outside ``encoder.`` of a pre-training file)
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -218,7 +237,11 @@ class LoadReport:
         if self.shape_mismatch:
             shown = [f"{k} model {list(a)} vs file {list(b)}" for k, a, b in self.shape_mismatch]
             parts.append(f"{len(self.shape_mismatch)} shape mismatches ({_listing(shown)})")
-        return "; ".join(parts) if parts else f"all {self.loaded} tensors matched"
+        if parts:
+            return "; ".join(parts)
+        unused = [*self.dropped, *self.ignored]
+        tail = f"; {len(unused)} tensors of the file not used: {group_keys(unused)}" if unused else ""
+        return f"all {self.loaded} tensors matched{tail}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -226,6 +249,7 @@ class LoadReport:
             "unexpected": list(self.unexpected),
             "shape_mismatch": [[k, list(a), list(b)] for k, a, b in self.shape_mismatch],
             "ignored": list(self.ignored),
+            "dropped": list(self.dropped),
             "loaded": self.loaded,
         }
 
