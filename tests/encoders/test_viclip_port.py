@@ -444,3 +444,30 @@ def _fixture_text(preset: str, cfg: ViCLIPConfig) -> str:
 if __name__ == "__main__":  # regenerate the committed fixtures
     for fname, c in (("viclip-b16", VICLIP_B16), ("viclip-l14", VICLIP_L14)):
         (FIXTURES / f"{fname}.json").write_text(_fixture_text(f"{fname}-internvid10m-flt", c))
+
+
+def test_html_entities_tokenise_like_the_characters(tmp_path):
+    from gesturebench.encoders.viclip.tokenizer import clean_text, load_clip_tokenizer, tokenize
+
+    tok = load_clip_tokenizer(_write_bpe(tmp_path / "bpe_simple_vocab_16e6.txt.gz"))
+    plain = tokenize(tok, ["hello & world"], 8)
+    assert tokenize(tok, ["hello &amp; world"], 8).tolist() == plain.tolist()
+    assert tokenize(tok, ["hello &amp;amp; world"], 8).tolist() == plain.tolist()  # unescaped twice, as basic_clean
+    assert plain[0, 2].item() == ord("&") - 33 + 256  # "&</w>": one token, not the five of "&amp;"
+    assert clean_text("  a &lt;b&gt;  ") == "a <b>"
+
+
+def test_ftfy_is_applied_where_installed(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from gesturebench.encoders.viclip.tokenizer import clean_text, load_clip_tokenizer, tokenize
+
+    calls = []
+    fake = types.SimpleNamespace(fix_text=lambda t: calls.append(t) or t.replace("wÃ¶", "wo"))
+    monkeypatch.setitem(sys.modules, "ftfy", fake)
+    tok = load_clip_tokenizer(_write_bpe(tmp_path / "bpe_simple_vocab_16e6.txt.gz"))
+    assert tokenize(tok, ["hello wÃ¶"], 8).tolist() == tokenize(tok, ["hello wo"], 8).tolist()
+    assert "hello wÃ¶" in calls
+    monkeypatch.setitem(sys.modules, "ftfy", None)  # not installed: entities are still decoded
+    assert clean_text("wÃ¶ &amp;") == "wÃ¶ &"

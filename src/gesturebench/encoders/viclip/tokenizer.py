@@ -14,14 +14,18 @@ and ``<|endoftext|>`` (49,408 tokens in all). The BPE itself runs in the
 ``tokenizers`` library through ``transformers.CLIPTokenizer``.
 
 Token ids follow the official ``tokenize``: ``[sot] + bpe(text) + [eot]``, cut to the
-context length with the last kept token replaced by ``eot``, padded with 0. Text is
-lower-cased and whitespace-collapsed by the tokenizer's normaliser; the official
-``ftfy`` mojibake repair is not applied (it changes nothing for plain ASCII labels).
+context length with the last kept token replaced by ``eot``, padded with 0. Before
+that, text is cleaned as the official ``basic_clean`` does (:func:`clean_text`):
+``ftfy.fix_text`` where ftfy is installed (it repairs mojibake such as ``cafÃ©``;
+``pip install ftfy``), then ``html.unescape`` twice (so ``&amp;`` and ``&amp;amp;``
+become ``&``), then stripped; lower-casing and whitespace collapsing are done by the
+tokenizer's normaliser.
 """
 
 from __future__ import annotations
 
 import gzip
+import html
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,6 +113,17 @@ def missing_tokenizer_message(what: str, where: Path | None) -> str:
     )
 
 
+def clean_text(text: str) -> str:
+    """The official ``basic_clean``: ftfy's repair (if installed), HTML entities decoded twice, stripped."""
+    try:
+        import ftfy
+    except ImportError:
+        pass
+    else:
+        text = ftfy.fix_text(text)
+    return html.unescape(html.unescape(text)).strip()
+
+
 def tokenize(tokenizer: Any, texts: list[str], context_length: int) -> torch.Tensor:
     """Official ViCLIP token ids: (N, context_length) int64, ``[sot] text [eot]`` then zeros."""
     import torch
@@ -117,7 +132,7 @@ def tokenize(tokenizer: Any, texts: list[str], context_length: int) -> torch.Ten
     eot = tokenizer.convert_tokens_to_ids(EOT)
     out = torch.zeros(len(texts), context_length, dtype=torch.long)
     for i, text in enumerate(texts):
-        ids = [sot, *tokenizer.encode(text, add_special_tokens=False), eot]
+        ids = [sot, *tokenizer.encode(clean_text(text), add_special_tokens=False), eot]
         if len(ids) > context_length:
             ids = ids[:context_length]
             ids[-1] = eot
