@@ -82,3 +82,7 @@ class EvaluationError(GesturebenchError):
 
 class ResultError(GesturebenchError):
     """A result file is missing or malformed."""
+
+
+class TrainingError(GesturebenchError):
+    """A fine-tuning run cannot proceed (out of memory, a run folder holding other settings)."""

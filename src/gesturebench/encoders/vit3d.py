@@ -177,7 +177,24 @@ class Mlp(nn.Module):
         return self.fc2(self.act(self.fc1(x)))
 
 
+def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
+    """Stochastic depth: zero a residual branch for a random subset of samples, rescale the rest.
+
+    Identity unless ``training`` and ``rate > 0``, so inference never changes. The
+    per-sample keep mask comes from the global torch RNG (which training
+    checkpoints save and restore, so a resumed run draws the same masks).
+    """
+    if not training or rate <= 0.0:
+        return x
+    keep = 1.0 - rate
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+    return x * mask / keep
+
+
 class Block(nn.Module):
+    #: stochastic-depth rate of this block's two residual branches (training only; 0 = off)
+    drop_path: float = 0.0
+
     def __init__(self, cfg: VideoViTConfig):
         super().__init__()
         self.norm1 = nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
@@ -186,8 +203,8 @@ class Block(nn.Module):
         self.mlp = Mlp(cfg.embed_dim, cfg.mlp_hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        x = x + drop_path(self.attn(self.norm1(x)), self.drop_path, self.training)
+        return x + drop_path(self.mlp(self.norm2(x)), self.drop_path, self.training)
 
 
 def position_table(cfg: VideoViTConfig) -> torch.Tensor:
@@ -214,6 +231,18 @@ class VideoViT(nn.Module):
             self.fc_norm = nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
         else:
             self.norm = nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
+
+    def set_drop_path(self, rate: float) -> None:
+        """Stochastic depth rising linearly from 0 (first block) to ``rate`` (last block).
+
+        The linear rule is the one of the official UMT / VideoMAE fine-tuning
+        models. A plain attribute, not a parameter: weights and features are untouched.
+        """
+        if not 0.0 <= rate < 1.0:
+            raise ConfigError(f"drop-path rate must be in [0, 1); got {rate!r}")
+        n = len(self.blocks)
+        for i, blk in enumerate(self.blocks):
+            blk.drop_path = rate * i / (n - 1) if n > 1 else rate
 
     def set_attention(self, use_sdpa: bool) -> None:
         for blk in self.blocks:
