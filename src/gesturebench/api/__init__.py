@@ -16,6 +16,8 @@ _EXPORTS = {
     "demo_table_rows": ".demo",
     "run_demo": ".demo",
     "run_zero_shot": ".zeroshot",
+    "FinetuneResult": ".finetune",
+    "finetune": ".finetune",
 }
 
 __all__ = sorted(_EXPORTS)
