@@ -103,7 +103,8 @@ def test_feature_store_metadata_layout_and_weight_mismatch():
     def store_fs(x, y, sha):
         meta = {"settings": {"encoder": {"name": "videomae", "weights_sha256": sha}}}
         n = len(y)
-        return FeatureSet(np.asarray(x, np.float32).reshape(n, 1), np.asarray(y), tuple(map(str, range(n))), CLASSES,
+        ids = tuple(f"{sha[:2]}-{len(x)}-{i}" for i in range(n))  # distinct videos per set (no train/test overlap)
+        return FeatureSet(np.asarray(x, np.float32).reshape(n, 1), np.asarray(y), ids, CLASSES,
                           ("real",) * n, ("ground",) * n, key="k", meta=meta)
 
     a = store_fs([0, 10, 20], [0, 1, 2], "aa" * 32)

@@ -141,7 +141,7 @@ def test_changed_setting_is_refused_then_overwritten(tmp_path, change, changed):
     assert str(exc.value).startswith(
         f"feature store {tmp_path / 'st'} holds features made with other settings ({changed}"
     )
-    assert str(exc.value).endswith("changed); rerun with --overwrite to replace them, or choose another --out")
+    assert str(exc.value).endswith("); rerun with --overwrite to replace them, or choose another --out")
     assert enc.calls == 0
     rep = run(m, enc, tmp_path / "st", overwrite=True, **kw)
     assert rep.key != first.key and rep.computed == len(m) and enc.videos == len(m)
@@ -211,6 +211,11 @@ def test_load_refuses_duplicated_rows(tmp_path):
     store = FeatureStore(tmp_path / "st")
     feats, rows, bad, _ = store.read_shard(0)
     store.write_shard(1, rep.key, 2, 4, feats, rows, bad)  # shard 1 now repeats rows 0-1
+    with pytest.raises(StoreError, match="shard-00001.safetensors fails its SHA-256 check"):
+        store.load()
+    meta = store.read_meta()  # a writer that also recorded the new checksum: the row check still refuses
+    meta["shards"] = store.checksums(2)
+    store.write_meta(meta)
     with pytest.raises(StoreError, match=re.escape(
         f"feature store {tmp_path / 'st'} is corrupt: rows are duplicated or missing"
     )):

@@ -84,7 +84,7 @@ def extract(
     device: DeviceOpt = "auto",
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first video that cannot be decoded.")] = False,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace a store made with other settings.")
+        bool, typer.Option("--overwrite", help="Rebuild the store from nothing (other settings, or a damaged store).")
     ] = False,
 ) -> None:
     """Extract one feature vector per video with a frozen encoder, into a resumable, cached store.
@@ -116,6 +116,8 @@ def extract(
             overwrite=overwrite, progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
 
+    if report.note:
+        console.print(f"{out}: {report.note}", highlight=False, soft_wrap=True)
     if report.cached:
         console.print(
             f"cache hit: {out} already holds {report.extracted} {enc.name} feature vectors "

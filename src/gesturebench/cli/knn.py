@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, SeedOpt, console, print_classification
+from .common import AllowOverlapOpt, DeviceOpt, SeedOpt, console, print_classification
 
 if TYPE_CHECKING:
     from ..types import FeatureSet
@@ -40,6 +40,7 @@ def knn(
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
+    allow_overlap: AllowOverlapOpt = False,
 ) -> None:
     """Classify every test video by its k nearest training videos; print and save the accuracy."""
     from ..errors import check_choice, check_positive_int
@@ -48,9 +49,13 @@ def knn(
 
     check_positive_int("-k", k)
     check_choice("--metric", metric, METRICS)
+    from ..evaluators.metrics import check_bootstrap
+
+    check_bootstrap(bootstrap)
     train_sets = [_load_store(p) for p in train]
     test_set = _load_store(test)
-    result = evaluate_knn(train_sets, test_set, k=k, metric=metric, bootstrap=bootstrap, seed=seed, device=device)
+    result = evaluate_knn(train_sets, test_set, k=k, metric=metric, bootstrap=bootstrap, seed=seed, device=device,
+                          allow_overlap=allow_overlap)
     _print_result(result)
     path = write_result(result, out)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, SeedOpt, console, print_classification
+from .common import AllowOverlapOpt, DeviceOpt, SeedOpt, console, print_classification
 
 
 def _load_store(path: Path) -> Any:
@@ -54,6 +54,7 @@ def probe(
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
+    allow_overlap: AllowOverlapOpt = False,
 ) -> None:
     """Train a linear probe (logistic regression) on frozen features; print and save its test accuracy."""
     from ..errors import check_positive_int
@@ -64,7 +65,7 @@ def probe(
     train_sets = [_load_store(p) for p in train]
     test_set = _load_store(test)
     result = evaluate_probe(train_sets, test_set, weight_decay=weight_decay, epochs=epochs, class_balanced=balanced,
-                            bootstrap=bootstrap, seed=seed, device=device)
+                            bootstrap=bootstrap, seed=seed, device=device, allow_overlap=allow_overlap)
     _print_probe(result)
     path = write_probe_result(result, out)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
@@ -113,6 +114,7 @@ def fewshot(
     out: Annotated[Path, typer.Option("--out", help="Output folder for the curve JSON and PNG.")] = Path("results/fewshot"),
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
+    allow_overlap: AllowOverlapOpt = False,
 ) -> None:
     """Accuracy against labelled target videos per class (with an optional base set always included)."""
     from rich.progress import Progress
@@ -135,7 +137,7 @@ def fewshot(
             task = bar.add_task(f"{method}, base {'+'.join(x.key[:8] for x in b) or 'none'}", total=None)
             results.append(fewshot_curve(
                 pool_set, test_set, shots=shot_list, repeats=repeats, method=method, base=b, k=k,
-                weight_decay=weight_decay, seed=seed, device=device,
+                weight_decay=weight_decay, seed=seed, device=device, allow_overlap=allow_overlap,
                 progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
             ))
     paths = []

@@ -185,10 +185,12 @@ def fewshot_curve(
     seed: int = 0,
     device: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    allow_overlap: bool = False,
 ) -> FewShotResult:
     """Accuracy on ``test`` after training on ``base`` + ``s`` pool videos per class, per ``s`` in ``shots``.
 
-    ``progress(done, total)`` is called after each trained classifier.
+    ``progress(done, total)`` is called after each trained classifier. Base and pool
+    videos that are also test videos are refused unless ``allow_overlap`` (:mod:`.checks`).
     """
     check_choice("method", method, METHODS)
     check_positive_int("repeats", repeats)
@@ -197,10 +199,13 @@ def fewshot_curve(
     base = list(base)
     _check_inputs([*base, pool], test, 1)
     shared = set(pool.video_ids) & set(test.video_ids)
-    if shared:
+    if shared and not allow_overlap:
         raise EvaluationError(
             f"{len(shared)} pool videos are also test videos (e.g. {sorted(shared)[0]}); the pool must not overlap the test set"
         )
+    from .checks import check_pair
+
+    check_pair([*base, pool], test, allow_overlap=allow_overlap)
     c = len(test.class_names)
     pool_counts = np.bincount(pool.labels, minlength=c)
     n_base = sum(len(b) for b in base)
@@ -215,12 +220,13 @@ def fewshot_curve(
         if method == "knn":
             from .knn import evaluate_knn
 
-            r = evaluate_knn(train, test, k=k, metric=metric, bootstrap=0, seed=seed, device=device)
+            r = evaluate_knn(train, test, k=k, metric=metric, bootstrap=0, seed=seed, device=device,
+                             allow_overlap=True)  # checked once above
         else:
             from .probe import evaluate_probe
 
             r = evaluate_probe(train, test, weight_decay=weight_decay, epochs=epochs, class_balanced=class_balanced,
-                               seed=seed, bootstrap=0, device=device)
+                               seed=seed, bootstrap=0, device=device, allow_overlap=True)
         return r.accuracy, r.mean_per_class_accuracy
 
     total = len(shot_list) * repeats + (1 if base else 0)

@@ -36,6 +36,7 @@ import numpy as np
 from ..errors import ConfigError, EvaluationError, check_choice, check_positive_int
 from ..types import DOMAINS, FeatureSet
 from . import metrics as M
+from .checks import check_pair
 
 if TYPE_CHECKING:
     import torch
@@ -440,14 +441,19 @@ def evaluate_knn(
     confidence: float = 0.95,
     chunk_rows: int | None = None,
     device: str | None = None,
+    allow_overlap: bool = False,
 ) -> KnnResult:
-    """Classify every test video by k-NN against the union of ``train``; measure it."""
+    """Classify every test video by k-NN against the union of ``train``; measure it.
+
+    Refuses test videos that are also training videos unless ``allow_overlap``, and
+    feature sets extracted with different settings (:mod:`.checks`).
+    """
     check_positive_int("k", k)
     check_choice("metric", metric, METRICS)
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
-        raise ConfigError(f"bootstrap must be an integer >= 0; got {bootstrap!r}")
+    M.check_bootstrap(bootstrap)
     train = [train] if isinstance(train, FeatureSet) else list(train)
     _check_inputs(train, test, k)
+    overlap = check_pair(train, test, allow_overlap=allow_overlap)
     class_names = train[0].class_names
     c = len(class_names)
     train_x = np.concatenate([t.features for t in train], 0) if len(train) > 1 else train[0].features
@@ -482,6 +488,8 @@ def evaluate_knn(
         "confidence": confidence,
         "device": dev.type,
     }
+    if overlap["rows"]:
+        settings["overlap_allowed"] = len(overlap["rows"])
     log.info("k-NN %s k=%d: accuracy %.4f on %d test videos", metric, k, summary["accuracy"], len(test))
     return KnnResult(
         encoder=encoder_name_of(test) if encoder_name_of(test) != "unknown" else encoder_name_of(train[0]),

@@ -45,8 +45,7 @@ def _check_nonneg_float(name: str, value: Any, *, positive: bool = False) -> flo
 
 
 def _check_bootstrap(bootstrap: Any) -> None:
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
-        raise ConfigError(f"bootstrap must be an integer >= 0; got {bootstrap!r}")
+    M.check_bootstrap(bootstrap)
 
 
 @dataclass(frozen=True)
@@ -209,11 +208,18 @@ def evaluate_probe(
     bootstrap: int = 1000,
     confidence: float = 0.95,
     device: str | None = None,
+    allow_overlap: bool = False,
 ) -> ProbeResult:
-    """Train a linear probe on the union of ``train``, classify ``test``, measure it."""
+    """Train a linear probe on the union of ``train``, classify ``test``, measure it.
+
+    Refuses shared train/test videos (unless ``allow_overlap``) and mixed extraction settings.
+    """
     _check_bootstrap(bootstrap)
     train = [train] if isinstance(train, FeatureSet) else list(train)
     _check_inputs(train, test, 1)
+    from .checks import check_pair
+
+    overlap = check_pair(train, test, allow_overlap=allow_overlap)
     class_names = train[0].class_names
     c = len(class_names)
     train_x = np.concatenate([t.features for t in train], 0)
@@ -252,6 +258,8 @@ def evaluate_probe(
         "confidence": confidence,
         "device": resolve_device(device or "auto").type,
     }
+    if overlap["rows"]:
+        settings["overlap_allowed"] = len(overlap["rows"])
     log.info("probe wd=%g: accuracy %.4f on %d test videos", weight_decay, summary["accuracy"], len(test))
     enc = encoder_name_of(test)
     return ProbeResult(

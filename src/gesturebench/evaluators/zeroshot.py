@@ -136,6 +136,7 @@ def zero_shot_classify(
     seed: int = 0,
 ) -> ZeroShotResult:
     """Classify ``video_emb`` (N, D) against per-class prompt embeddings; measure it."""
+    M.check_bootstrap(bootstrap)
     c = len(class_names)
     if c == 0:
         raise EvaluationError("the class list is empty")

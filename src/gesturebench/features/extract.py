@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ConfigError, DecodeError, EncoderError, StoreError, check_positive_int
 from ..fileio import sha256_json
+from .budget import check_frames_cap, check_resources
 from .loader import ClipLoader, resolve_workers, stream_clips
-from .store import FORMAT_NAME, FORMAT_VERSION, FeatureStore, cache_key, diff_settings
+from .meta import rows_checksums
+from .prepare import prepare_store
+from .store import FORMAT_NAME, FORMAT_VERSION, FeatureStore, cache_key
 
 if TYPE_CHECKING:
     import torch
@@ -52,8 +55,11 @@ class ExtractionReport:
     """What one :func:`extract_features` call did.
 
     ``computed`` videos were decoded and encoded by this call, ``reused`` came
-    from shards already in the store, ``failed`` could not be decoded (listed
-    in ``bad``). ``cached`` is True when the store was already complete.
+    from shards already in the store (or, for ``action`` grow/migrate, from the
+    store's earlier features), ``failed`` could not be decoded (listed in
+    ``bad``). ``cached`` is True when the store was already complete and every
+    shard passed its checksum. ``action`` is fresh, cached, resume, repair,
+    migrate or grow; ``note`` says what a repair, migration or growth did.
     """
 
     store_path: Path
@@ -67,6 +73,8 @@ class ExtractionReport:
     workers: int = 0
     batch_size: int = 0
     device: str = "cpu"
+    action: str = "fresh"
+    note: str = ""
 
     @property
     def failed(self) -> int:
@@ -87,7 +95,7 @@ class ExtractionReport:
             "extracted": self.extracted, "computed": self.computed, "reused": self.reused,
             "failed": self.failed, "cached": self.cached, "seconds": round(self.seconds, 3),
             "videos_per_s": round(self.videos_per_s, 3), "workers": self.workers,
-            "batch_size": self.batch_size, "device": self.device,
+            "batch_size": self.batch_size, "device": self.device, "action": self.action,
             "bad": [b._asdict() for b in self.bad],
         }
 
@@ -120,12 +128,14 @@ def files_fingerprint(manifest: Manifest) -> str:
 def extraction_settings(
     manifest: Manifest, encoder: Encoder, sampler: Any, decode_fn: Callable[..., Any]
 ) -> dict[str, Any]:
-    """Every setting that determines the stored features; the cache key is their hash."""
-    from .. import __version__
+    """Every setting that determines the stored features; the cache key is their hash.
 
+    The package version is not one of them (a release that changes what features are
+    computed bumps the encoder's ``version`` or :data:`PREPROCESS_VERSION` instead); it is
+    recorded in the metadata as ``created_by``.
+    """
     spec = encoder.spec
     return {
-        "format_version": FORMAT_VERSION,
         "encoder": encoder.identity(),
         "sampler": sampler.to_dict(),
         "decoder": _qualname(decode_fn),
@@ -140,7 +150,6 @@ def extraction_settings(
         },
         "precision": compute_precision(encoder),
         "dtype": "float32",
-        "package_version": __version__,
         "manifest": manifest.content_hash(),
         "files": files_fingerprint(manifest),
     }
@@ -162,18 +171,20 @@ def _check_frames(encoder: Encoder, sampler: Any) -> None:
         )
 
 
-def _describe_changes(changed: list[str]) -> str:
-    if "manifest" in changed:  # a different video list changes the file fingerprint too; say it once
-        changed = [c for c in changed if c != "files"]
-    shown = [f"{c} (video sizes or modification times)" if c == "files" else c for c in changed[:6]]
-    return ", ".join(shown) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
-
-
 # ---- store preparation -----------------------------------------------------------------------
 def _new_meta(
     key: str, settings: dict[str, Any], manifest: Manifest, encoder: Encoder, shard_size: int
 ) -> dict[str, Any]:
+    from .. import __version__
+
     n = len(manifest)
+    rows = {
+        "video_ids": [r.video_id for r in manifest.records],
+        "labels": [r.label for r in manifest.records],
+        "domains": [r.domain for r in manifest.records],
+        "views": [r.view for r in manifest.records],
+        "splits": [r.split for r in manifest.records],
+    }
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -191,49 +202,11 @@ def _new_meta(
             "sources": list(manifest.sources),
             "content_hash": settings["manifest"],
         },
-        "rows": {
-            "video_ids": [r.video_id for r in manifest.records],
-            "labels": [r.label for r in manifest.records],
-            "domains": [r.domain for r in manifest.records],
-            "views": [r.view for r in manifest.records],
-            "splits": [r.split for r in manifest.records],
-        },
+        "rows": rows,
+        "rows_sha256": rows_checksums(rows),
+        "created_by": {"package_version": __version__},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def _prepare_store(
-    store: FeatureStore, key: str, settings: dict[str, Any], overwrite: bool, make_meta: Callable[[], dict[str, Any]]
-) -> dict[str, Any]:
-    """Return the metadata to continue from: an existing store with this key, or a fresh one."""
-    if store.exists():
-        try:
-            old = store.read_meta()
-        except StoreError:
-            if not overwrite:
-                raise
-            old = None
-        if old is not None and old.get("key") == key:
-            return old
-        if old is not None and not overwrite:
-            changed = diff_settings(old.get("settings", {}), settings)
-            raise StoreError(
-                f"feature store {store.path} holds features made with other settings "
-                f"({_describe_changes(changed)} changed); rerun with --overwrite to replace them, "
-                "or choose another --out"
-            )
-        store.clear()
-    else:
-        foreign = store.foreign_files()
-        if foreign:
-            raise StoreError(
-                f"{store.path} is not empty and is not a feature store (it holds {', '.join(foreign[:3])}); "
-                "choose an empty or new folder for --out"
-            )
-        store.clear()  # shards without metadata cannot be trusted
-    meta = make_meta()
-    store.write_meta(meta)
-    return meta
 
 
 def _bad_from_shards(store: FeatureStore, meta: dict[str, Any]) -> list[BadVideo]:
@@ -281,19 +254,41 @@ class _Staging:
         return x
 
 
+def _check_finite(feats: Any, rows: list[int], manifest: Manifest, encoder: Encoder) -> None:
+    """Refuse NaN/inf features before they reach a shard (e.g. from NaN weights)."""
+    import numpy as np
+
+    ok = np.isfinite(feats).all(axis=1)
+    if ok.all():
+        return
+    bad = [manifest.records[rows[i]].video_id for i in np.flatnonzero(~ok)]
+    raise EncoderError(
+        f"encoder {encoder.name!r} produced non-finite features (NaN or inf) for {len(bad)} video(s), "
+        f"first {bad[0]}; nothing was written for them (check the weights: {encoder.weights_sha256() or 'none'})"
+    )
+
+
 def _run_shards(
     store: FeatureStore, key: str, manifest: Manifest, encoder: Encoder, shards: list[tuple[int, int, int]],
     loader: ClipLoader, num_clips: int, num_frames: int, batch_size: int, workers: int, strict: bool,
-    on_done: Callable[[int], None],
+    on_done: Callable[[int], None], known: dict[int, Any] | None = None,
 ) -> int:
-    """Decode, encode and store the given shards; returns how many videos were encoded."""
+    """Decode, encode and store the given shards; returns how many videos were encoded.
+
+    Rows in ``known`` (row -> feature vector, or the reason the video was bad) come from an
+    earlier store and are written as they are, without decoding.
+    """
     import numpy as np
     import torch
 
     from ..encoders.preprocess import normalize
 
+    known = known or {}
     spec, dim, device = encoder.spec, int(encoder.feature_dim), encoder.device
-    items = [(row, str(manifest.abspath(manifest.records[row]))) for _, a, b in shards for row in range(a, b)]
+    items = [
+        (row, str(manifest.abspath(manifest.records[row])))
+        for _, a, b in shards for row in range(a, b) if row not in known
+    ]
     window = max(2 * batch_size, 4 * workers)
     stream = stream_clips(items, loader, min(workers, len(items)), window)
     staging = _Staging(batch_size * num_clips, (num_frames, spec.size, spec.size, 3), device)
@@ -303,12 +298,12 @@ def _run_shards(
         with torch.inference_mode():
             out = torch.empty((longest, dim), dtype=torch.float32, device=device)  # reused by every shard
             for index, start, stop in shards:
-                rows: list[int] = []
+                rows: list[int] = []  # manifest row of each filled row of `out`, in order
                 bad: list[tuple[int, str]] = []
                 filled = 0  # rows of `out` written
 
                 def flush(batch_rows: list[int]) -> None:
-                    nonlocal filled
+                    nonlocal filled, encoded
                     n = len(batch_rows)
                     y = encoder.encode(normalize(staging.take(n * num_clips), spec))
                     if tuple(y.shape) != (n * num_clips, dim):
@@ -320,12 +315,25 @@ def _run_shards(
                         y = y.reshape(n, num_clips, dim).mean(dim=1)
                     out[filled : filled + n] = y
                     filled += n
+                    encoded += n
                     rows.extend(batch_rows)
                     batch_rows.clear()
 
                 batch: list[int] = []
-                for _ in range(start, stop):
-                    row, clip, reason = next(stream)
+                for row in range(start, stop):
+                    if row in known:
+                        value = known[row]
+                        if isinstance(value, str):
+                            bad.append((row, value))
+                        else:
+                            out[filled] = torch.as_tensor(value, dtype=torch.float32).to(device)
+                            filled += 1
+                            rows.append(row)
+                        on_done(1)
+                        continue
+                    got, clip, reason = next(stream)
+                    if got != row:  # pragma: no cover - stream_clips keeps order
+                        raise RuntimeError(f"decode stream out of order: got row {got}, expected {row}")
                     if clip is None:
                         if strict:
                             raise DecodeError(manifest.abspath(manifest.records[row]), reason or "unknown")
@@ -344,8 +352,8 @@ def _run_shards(
                     pending = len(batch)
                     flush(batch)
                     on_done(pending)
-                encoded += filled
                 feats = out[:filled].to("cpu", copy=True).numpy()  # the one device->host sync per shard
+                _check_finite(feats, rows, manifest, encoder)
                 store.write_shard(index, key, start, stop, feats, np.asarray(rows, dtype=np.int64), bad)
     finally:
         stream.close()
@@ -397,6 +405,7 @@ def extract_features(
         encoder.to(resolve_device(device))
     if len(manifest) == 0:
         raise ConfigError("the manifest lists no videos; nothing to extract")
+    check_frames_cap(sampler)
     _check_frames(encoder, sampler)
     num_clips = int(getattr(sampler, "num_clips", 1) or 1)
     num_frames = int(sampler.num_frames)
@@ -413,10 +422,14 @@ def extract_features(
     )
 
     with store.lock():
-        meta = _prepare_store(
-            store, key, settings, overwrite, lambda: _new_meta(key, settings, manifest, encoder, shard_size)
+        plan = prepare_store(
+            store, key, settings, manifest, overwrite,
+            lambda: _new_meta(key, settings, manifest, encoder, shard_size), files_fingerprint,
         )
-        if meta.get("status") == "complete":
+        meta, report.action, report.note = plan.meta, plan.action, plan.note
+        if plan.note:
+            log.warning("%s: %s", store.path, plan.note)
+        if plan.action == "cached":
             report.cached = True
             report.reused = total
             report.bad = [BadVideo(b["video_id"], b["reason"], int(b["row"])) for b in meta.get("bad", [])]
@@ -428,10 +441,12 @@ def extract_features(
         size = int(meta["shard_size"])
         shards = [(i, i * size, min(total, (i + 1) * size)) for i in range(int(meta["num_shards"]))]
         dim = int(encoder.feature_dim)
-        pending = [s for s in shards if not store.shard_is_valid(s[0], key, s[1], s[2], dim)]
-        report.reused = total - sum(b - a for _, a, b in pending)
+        pending = [s for s in shards if plan.known or not store.shard_is_valid(s[0], key, s[1], s[2], dim)]
+        to_compute = sum(b - a for _, a, b in pending) - len(plan.known)
+        report.reused = total - to_compute
+        check_resources(encoder, sampler, batch_size, workers, to_compute, store.path)
         store.remove_temporaries()
-        done = report.reused
+        done = total - sum(b - a for _, a, b in pending)
         notify(done, total)
 
         def on_done(n: int) -> None:
@@ -441,7 +456,8 @@ def extract_features(
 
         loader = ClipLoader(decode_fn, sampler, encoder.spec, num_clips * num_frames)
         report.computed = _run_shards(
-            store, key, manifest, encoder, pending, loader, num_clips, num_frames, batch_size, workers, strict, on_done
+            store, key, manifest, encoder, pending, loader, num_clips, num_frames, batch_size, workers, strict,
+            on_done, plan.known,
         )
         report.bad = _bad_from_shards(store, meta)
         report.seconds = time.perf_counter() - t0
@@ -454,6 +470,7 @@ def extract_features(
         meta.update(
             status="complete",
             bad=[b._asdict() for b in report.bad],
+            shards=store.checksums(int(meta["num_shards"])),
             report=report.to_dict(),
             finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )

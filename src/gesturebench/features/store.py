@@ -10,8 +10,10 @@ Layout of a store folder::
 
 A shard is the unit of resumption: it is written once, atomically, when every
 video in its row range is either encoded or recorded as bad. ``store.json`` is
-marked ``complete`` only after every shard exists, so a reader never sees a
-half-finished store as finished. See docs/features.md.
+marked ``complete`` only after every shard exists, and then lists every shard's
+SHA-256; a reader checks those and the row table's hashes (:mod:`.meta`), so a
+damaged or edited store is refused, never read as different features. See
+docs/features.md.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
-from ..fileio import atomic_path, atomic_write_json, sha256_json
+from ..fileio import atomic_write_bytes, atomic_write_json, sha256_json
+from .meta import validate_meta, verify_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,7 +39,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMAT_NAME = "gesturebench-features"
-FORMAT_VERSION = 1
+#: 2: shard SHA-256s and row-table checksums in store.json; the cache key leaves out the package version
+FORMAT_VERSION = 2
+#: older versions that ``gesturebench extract`` upgrades in place (no re-encoding)
+MIGRATABLE_VERSIONS = (1,)
 META_FILE = "store.json"
 LOCK_FILE = ".lock"
 SHARD_PREFIX = "shard-"
@@ -69,6 +75,7 @@ class FeatureStore:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        self._sha256: dict[int, str] = {}  # shard index -> SHA-256 of the bytes written or last read
 
     def __repr__(self) -> str:
         return f"FeatureStore({str(self.path)!r})"
@@ -92,12 +99,19 @@ class FeatureStore:
 
     # ---- state ---------------------------------------------------------------------------
     def exists(self) -> bool:
-        return self.meta_path.is_file()
+        return self.meta_path.exists() or self.meta_path.is_symlink()
 
-    def read_meta(self) -> dict[str, Any]:
-        """The parsed ``store.json``; :class:`StoreError` if missing or not a store."""
+    def read_meta(self, *, legacy: bool = False) -> dict[str, Any]:
+        """The parsed, validated ``store.json``; :class:`StoreError` (one line) if missing or malformed.
+
+        ``legacy=True`` also accepts the older formats that extract can migrate.
+        """
+        if self.meta_path.is_dir():
+            raise StoreError(f"feature store {self.path}: {self.meta_path} is a directory, not a metadata file")
         if not self.meta_path.is_file():
             what = "does not exist" if not self.path.exists() else f"has no {META_FILE}"
+            if self.path.exists() and not self.path.is_dir():
+                what = "is a file, not a folder"
             raise StoreError(f"{self.path} is not a feature store: it {what} (create one with `gesturebench extract`)")
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
@@ -105,12 +119,17 @@ class FeatureStore:
             raise StoreError(f"feature store {self.path}: cannot read {META_FILE}: {exc}") from exc
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
             raise StoreError(f"feature store {self.path}: {META_FILE} is not a {FORMAT_NAME} file")
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise StoreError(
-                f"feature store {self.path}: format version {meta.get('format_version')!r} is not supported "
-                f"(this gesturebench reads version {FORMAT_VERSION}); extract it again with --overwrite"
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION and not (legacy and version in MIGRATABLE_VERSIONS):
+            how = (
+                "rerun the `gesturebench extract` command that made it to upgrade it in place (nothing is re-encoded)"
+                if version in MIGRATABLE_VERSIONS else "extract it again with --overwrite"
             )
-        return meta
+            raise StoreError(
+                f"feature store {self.path}: format version {version!r} is not supported "
+                f"(this gesturebench reads version {FORMAT_VERSION}); {how}"
+            )
+        return validate_meta(meta, str(self.path), int(version))
 
     def is_complete(self) -> bool:
         try:
@@ -136,6 +155,11 @@ class FeatureStore:
 
     def clear(self) -> None:
         """Delete metadata, shards and temporary leftovers (never foreign files, never the lock)."""
+        if self.meta_path.is_dir() and not self.meta_path.is_symlink():
+            raise StoreError(
+                f"feature store {self.path}: {self.meta_path} is a directory; remove it yourself, it is not ours to delete"
+            )
+        self._sha256.clear()
         self.meta_path.unlink(missing_ok=True)
         for p in self.shard_files():
             p.unlink(missing_ok=True)
@@ -171,9 +195,15 @@ class FeatureStore:
         self, index: int, key: str, start: int, stop: int,
         features: np.ndarray, rows: np.ndarray, bad: list[tuple[int, str]],
     ) -> Path:
-        """Write shard ``index`` atomically: it appears complete or not at all."""
+        """Write shard ``index`` atomically: it appears complete or not at all.
+
+        The one writer of shard files (every engine goes through it); it remembers the
+        SHA-256 of what it wrote, which :meth:`checksums` lists in the finished metadata.
+        """
+        import hashlib
+
         import numpy as np
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save
 
         features = np.ascontiguousarray(features, dtype=np.float32)
         rows = np.ascontiguousarray(rows, dtype=np.int64)
@@ -181,25 +211,63 @@ class FeatureStore:
             "key": key, "index": str(index), "start": str(start), "stop": str(stop),
             "bad": json.dumps([[int(r), str(reason)] for r, reason in bad]),
         }
+        data = save({"features": features, "rows": rows}, metadata=header)
         final = self.shard_path(index)
-        with atomic_path(final) as tmp:
-            save_file({"features": features, "rows": rows}, str(tmp), metadata=header)
+        atomic_write_bytes(final, data)
+        self._sha256[index] = hashlib.sha256(data).hexdigest()
         return final
 
-    def read_shard(self, index: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]], dict[str, str]]:
-        """(features, rows, bad [(row, reason)], header) of one shard."""
-        from safetensors import safe_open
+    def _read_shard_bytes(self, index: int, expect_sha256: str | None = None) -> bytes:
+        import hashlib
 
         path = self.shard_path(index)
+        if not path.is_file():
+            raise StoreError(f"feature store {self.path}: shard {path.name} is missing")
         try:
-            with safe_open(str(path), framework="np") as fh:
-                header = dict(fh.metadata() or {})
-                feats = fh.get_tensor("features")
-                rows = fh.get_tensor("rows")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"feature store {self.path}: shard {path.name} is unreadable: {exc.strerror}") from exc
+        sha = hashlib.sha256(data).hexdigest()
+        if expect_sha256 is not None and sha != expect_sha256:
+            raise StoreError(
+                f"feature store {self.path}: shard {path.name} fails its SHA-256 check (damaged or edited: "
+                f"{len(data)} bytes, sha256 {sha[:12]}, store.json records {expect_sha256[:12]}); "
+                "rerun the same `gesturebench extract` command to repair it"
+            )
+        self._sha256[index] = sha
+        return data
+
+    def read_shard(
+        self, index: int, expect_sha256: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]], dict[str, str]]:
+        """(features, rows, bad [(row, reason)], header) of one shard, its bytes read once.
+
+        With ``expect_sha256`` the bytes must have that SHA-256 first.
+        """
+        from safetensors.numpy import load
+
+        data = self._read_shard_bytes(index, expect_sha256)
+        name = self.shard_path(index).name
+        try:
+            n = int.from_bytes(data[:8], "little")
+            if n <= 0 or 8 + n > len(data):
+                raise ValueError(f"header length {n} does not fit a {len(data)}-byte file")
+            header = json.loads(data[8 : 8 + n]).get("__metadata__") or {}
+            tensors = load(data)
+            feats, rows = tensors["features"], tensors["rows"]
             bad = [(int(r), str(reason)) for r, reason in json.loads(header.get("bad", "[]"))]
         except Exception as exc:  # safetensors raises several unrelated types on damaged files
-            raise StoreError(f"feature store {self.path}: shard {path.name} is unreadable: {exc}") from exc
-        return feats, rows, bad, header
+            raise StoreError(f"feature store {self.path}: shard {name} is unreadable: {exc}") from exc
+        return feats, rows, bad, {str(k): str(v) for k, v in header.items()}
+
+    def checksums(self, num_shards: int) -> list[dict[str, str]]:
+        """``[{file, sha256}]`` of every shard (from what was written or checked; else read now)."""
+        out = []
+        for index in range(num_shards):
+            if index not in self._sha256:
+                self._read_shard_bytes(index)
+            out.append({"file": self.shard_path(index).name, "sha256": self._sha256[index]})
+        return out
 
     def shard_is_valid(self, index: int, key: str, start: int, stop: int, dim: int) -> bool:
         """True if shard ``index`` exists, belongs to ``key`` and covers rows [start, stop) exactly once."""
@@ -212,37 +280,57 @@ class FeatureStore:
         except StoreError as exc:
             log.warning("%s; it will be recomputed", exc)
             return False
-        if header.get("key") != key or feats.ndim != 2 or feats.shape[0] != rows.shape[0]:
+        if header.get("key") != key or feats.ndim != 2 or rows.ndim != 1 or feats.shape[0] != rows.shape[0]:
             return False
         if rows.size and feats.shape[1] != dim:
             return False
         covered = np.sort(np.concatenate([rows, np.asarray([r for r, _ in bad], dtype=np.int64)]))
         return bool(np.array_equal(covered, np.arange(start, stop, dtype=np.int64)))
 
+    def damaged_shards(self, meta: dict[str, Any]) -> list[int]:
+        """Indices of the shards of a complete store that are missing or fail their SHA-256 check."""
+        out = []
+        for index, entry in enumerate(meta["shards"]):
+            try:
+                self._read_shard_bytes(index, entry["sha256"])
+            except StoreError as exc:
+                log.warning("%s", exc)
+                out.append(index)
+        return out
+
     # ---- reading -------------------------------------------------------------------------
-    def load(self) -> FeatureSet:
-        """All extracted rows in manifest order (bad videos left out) as a FeatureSet."""
+    def load(self, *, legacy: bool = False) -> FeatureSet:
+        """All extracted rows in manifest order (bad videos left out) as a FeatureSet.
+
+        Every shard's SHA-256 and the row table's checksums are verified first; any
+        mismatch is a :class:`StoreError` naming the store and what differs.
+        ``legacy=True`` reads a store of an older format (no checksums: structure only).
+        """
         import numpy as np
 
         from ..types import FeatureSet
 
-        meta = self.read_meta()
+        meta = self.read_meta(legacy=legacy)
         if meta.get("status") != "complete":
             raise StoreError(
                 f"feature store {self.path} is incomplete (an extraction was interrupted); "
                 "rerun the same `gesturebench extract` command to resume it"
             )
+        verified = meta["format_version"] >= 2
+        if verified:
+            verify_rows(meta, str(self.path))
         n, dim = int(meta["num_videos"]), int(meta["feature_dim"])
         table = meta["rows"]
         features = np.zeros((n, dim), dtype=np.float32)
         seen = np.zeros(n, dtype=np.int64)
         bad_rows: set[int] = set()
         for index in range(int(meta["num_shards"])):
-            if not self.shard_path(index).is_file():
-                raise StoreError(f"feature store {self.path}: shard {self.shard_path(index).name} is missing")
-            feats, rows, bad, header = self.read_shard(index)
+            expect = meta["shards"][index]["sha256"] if verified else None
+            feats, rows, bad, header = self.read_shard(index, expect)
             if header.get("key") != meta["key"]:
                 raise StoreError(f"feature store {self.path}: shard {index} belongs to another cache key")
+            if feats.ndim != 2 or rows.ndim != 1 or feats.shape[0] != rows.shape[0]:
+                raise StoreError(f"feature store {self.path}: shard {index} does not fit the metadata")
             if rows.size and (rows.min() < 0 or rows.max() >= n or feats.shape[1] != dim):
                 raise StoreError(f"feature store {self.path}: shard {index} does not fit the metadata")
             features[rows] = feats
@@ -251,6 +339,12 @@ class FeatureStore:
         good = np.flatnonzero(seen)
         if seen.max(initial=0) > 1 or len(good) + len(bad_rows) != n or bad_rows & set(good.tolist()):
             raise StoreError(f"feature store {self.path} is corrupt: rows are duplicated or missing")
+        recorded_bad = {int(b["row"]) for b in meta.get("bad", [])}
+        if verified and recorded_bad != bad_rows:
+            raise StoreError(
+                f"feature store {self.path}: store.json lists {len(recorded_bad)} bad videos but the shards "
+                f"record {len(bad_rows)} (store.json was edited or damaged); rebuild it with --overwrite"
+            )
         idx = good.tolist()
         return FeatureSet(
             features=features[good],
@@ -265,7 +359,7 @@ class FeatureStore:
 
     def info(self) -> dict[str, Any]:
         """A summary of what the store holds (for ``gesturebench features info``)."""
-        meta = self.read_meta()
+        meta = self.read_meta(legacy=True)
         table = meta.get("rows", {})
         bad = meta.get("bad", [])
         bad_rows = {int(b["row"]) for b in bad}
@@ -294,7 +388,9 @@ class FeatureStore:
             "manifest": meta.get("manifest"),
             "num_shards": meta.get("num_shards"),
             "shard_size": meta.get("shard_size"),
-            "package_version": meta.get("settings", {}).get("package_version"),
+            "package_version": (meta.get("created_by") or {}).get("package_version")
+            or meta.get("settings", {}).get("package_version"),
+            "format_version": meta.get("format_version"),
             "created": meta.get("created"),
             "report": meta.get("report"),
         }
