@@ -67,7 +67,7 @@ def run(name: str, tubelet: int, tmp_path: Path) -> None:
         assert rep.total == 6 and not rep.bad
     fs_train, fs_test = FeatureStore(tmp_path / "train").load(), FeatureStore(tmp_path / "test").load()
     assert fs_train.features.shape == (6, 32) and np.isfinite(fs_train.features).all()
-    result = evaluate_knn(fs_train, fs_test, k=1, bootstrap=0)
+    result = evaluate_knn(fs_train, fs_test, k=1, bootstrap=0, allow_overlap=True)  # test videos are copies on purpose
     assert result.accuracy == 1.0  # every real video is an exact copy of a synthetic one of its class
     identity = fs_train.meta["settings"]["encoder"]
     assert identity["name"] == name

@@ -5,9 +5,9 @@ Pure functions on :class:`~gesturebench.types.FeatureSet` s (their ``meta`` is t
 
 * **Leakage** (:func:`check_no_overlap`): a test video that is also a training video
   inflates accuracy without a word (``knn --train S --test S`` scores 86%). Two videos
-  are the same when they have the same file (manifest root + root-relative path; the
-  path alone when a set has no store metadata) or bit-identical feature rows (the same
-  content under another name or root). ``allow_overlap=True`` proceeds, for users who
+  are the same when they have the same file (manifest root + root-relative path, for
+  sets loaded from stores) or bit-identical feature rows (the same content under another
+  name or root; the only test for sets built in code). ``allow_overlap=True`` proceeds, for users who
   mean it.
 * **Settings** (:func:`check_same_extraction`): training on 16-frame and testing on
   8-frame features, or TSN against uniform sampling, compares vectors that mean different
@@ -50,13 +50,11 @@ def _row_digests(fs: FeatureSet) -> list[bytes]:
 
 def find_overlap(train: Sequence[FeatureSet], test: FeatureSet) -> dict[str, Any]:
     """Test rows that are also training videos: ``{"rows", "by_file", "by_content", "example"}``."""
-    files = {f for fs in train for f in _file_ids(fs)}
-    # when any set lacks a root, compare bare ids (the same relative path is the same video)
-    if any(_root(fs) is None for fs in [*train, test]):
-        files = {v for fs in train for v in fs.video_ids}
-        test_files = list(test.video_ids)
-    else:
-        test_files = _file_ids(test)
+    # Same file: only decidable for sets loaded from stores (they record their manifest root);
+    # sets built in code are compared by content alone.
+    rooted = [fs for fs in train if _root(fs) is not None]
+    files = {f for fs in rooted for f in _file_ids(fs)}
+    test_files = _file_ids(test) if _root(test) is not None else []
     digests = {d for fs in train if fs.dim == test.dim for d in _row_digests(fs)}
     test_digests = _row_digests(test)
     by_file = {i for i, f in enumerate(test_files) if f in files}
