@@ -42,6 +42,6 @@ def test_contact_sheet(tmp_path, capsys):
     assert main(["contact-sheet", "--out", str(png), "--size", "48", "--style", "target"]) == 0
     img = cv2.imread(str(png))
     label_h = 16
-    assert img.shape == (2 * (48 + label_h + 4), 7 * (48 + 4), 3)
+    assert img.shape == (label_h + 2 * (48 + label_h + 4), 7 * (48 + 4), 3)  # title line + one row per view
     assert main(["contact-sheet", "--out", str(tmp_path / "x.jpg")]) == 1
     assert capsys.readouterr().err.strip().endswith("contact sheet must be a .png file; got '" + str(tmp_path / "x.jpg") + "'")

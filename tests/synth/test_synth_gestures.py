@@ -43,7 +43,7 @@ def test_builtin_gestures_are_rocog_classes():
         (bad(colour="red"), "<g>: unknown key 'colour'; allowed: cycle, description, durations, enter, exit, label, name, repeats, source"),
         (bad(label=-1), "<g>: label must be an integer >= 0; got -1"),
         (bad(name="Wave it"), "<g>: name must be a word of letters/digits/underscores; got 'Wave it'"),
-        (bad(repeats=[3, 1]), "<g>: repeats must be [min, max] integers with 1 <= min <= max; got [3, 1]"),
+        (bad(repeats=[3, 1]), "<g>: repeats must be [min, max] integers with 1 <= min <= max <= 20; got [3, 1]"),
         (bad(durations={"cycle": 0}), "<g>: durations.cycle must be within [0.05, 10] seconds; got 0"),
         (bad(cycle=[{"t": 0.2, "pose": {}}]), "<g>: cycle[0].t must be 0 (the cycle starts at its first keyframe); got 0.2"),
         (bad(cycle=[{"t": 0.0, "pose": {"r_elbo": {"flex": 1}}}]),
@@ -69,7 +69,7 @@ def test_schema_errors_name_field_and_value(doc, message):
 def test_yaml_file_errors(tmp_path):
     p = tmp_path / "x.yaml"
     p.write_text("name: [unclosed\n")
-    with pytest.raises(GestureSpecError, match=r"x\.yaml: not valid YAML"):
+    with pytest.raises(GestureSpecError, match=r"x\.yaml:2: not valid YAML"):
         load_gesture(p)
     (tmp_path / "a.yaml").write_text("name: A\nlabel: 0\ncycle: [{t: 0, pose: {}}]\n")
     p.write_text("name: B\nlabel: 2\ncycle: [{t: 0, pose: {}}]\n")

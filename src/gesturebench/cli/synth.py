@@ -1,4 +1,4 @@
-"""`gesturebench synth` and `gesturebench contact-sheet`."""
+"""`gesturebench synth`, `gesturebench contact-sheet` and `gesturebench gestures init/check`."""
 
 from __future__ import annotations
 
@@ -7,29 +7,61 @@ from typing import Annotated
 
 import typer
 
-from .common import OutDirOpt, SeedOpt, WorkersOpt, console
+from .common import SeedOpt, WorkersOpt, console
+
+_VALUES = "a value (5), a list (0,30,330), low:high (drawn uniformly) or low:high:step"
+AzimuthsOpt = Annotated[str | None, typer.Option(
+    "--azimuths", help=f"Camera azimuths in degrees (0: facing the subject, 90: its left, 180: behind): {_VALUES}. "
+    "Default: RoCoG-v2's 30..330 in 60-degree steps (plus/minus the scene's jitter, 4).")]
+ElevationsOpt = Annotated[str | None, typer.Option(
+    "--elevations", help=f"Camera elevation in degrees above the ground seen from the subject's feet: {_VALUES}; "
+    "the camera height follows. Default: ground about 1.75 m high (15-24 degrees), air 35-70.")]
+DistanceOpt = Annotated[str | None, typer.Option(
+    "--distance", help="Horizontal camera distance in metres: a value or low:high (also a list). "
+    "Default: ground 4-6.5 m, air from height and elevation.")]
+SceneOpt = Annotated[Path | None, typer.Option(
+    "--scene", help="Scene YAML overriding the style's randomisation (see --scene-template).")]
+StyleOpt = Annotated[str, typer.Option("--style", help="default (syn/) or target (tgt/, a synthetic stand-in domain).")]
+GesturesOpt = Annotated[Path | None, typer.Option("--gestures", help="Folder of gesture YAML files (default: built-in seven).")]
 
 
 def _synth(
-    out: OutDirOpt,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
     per_class: Annotated[int, typer.Option("--per-class", help="Videos per gesture and view.")] = 10,
     views: Annotated[str, typer.Option("--views", help="Comma-separated: ground, air.")] = "ground",
     seed: SeedOpt = 0,
-    style: Annotated[str, typer.Option("--style", help="default (syn/) or target (tgt/, a synthetic stand-in domain).")] = "default",
+    style: StyleOpt = "default",
     size: Annotated[int, typer.Option("--size", help="Frame width and height in pixels (even, >= 32).")] = 224,
     frames: Annotated[int, typer.Option("--frames", help="Frames per video.")] = 64,
     workers: WorkersOpt = 0,
     splits: Annotated[str, typer.Option("--splits", help="Split fractions, e.g. train=0.8,val=0.2[,test=0.1].")] = "train=0.8,val=0.2",
-    gestures: Annotated[Path | None, typer.Option("--gestures", help="Folder of gesture YAML files (default: built-in seven).")] = None,
+    gestures: GesturesOpt = None,
+    scene: SceneOpt = None,
+    azimuths: AzimuthsOpt = None,
+    elevations: ElevationsOpt = None,
+    distance: DistanceOpt = None,
+    mirror_share: Annotated[float | None, typer.Option(
+        "--mirror-share", help="Share of left-handed (mirrored) performances, 0-1. Default 0.1 (target 0.25).")] = None,
+    scene_template: Annotated[bool, typer.Option(
+        "--scene-template", help="Print the style's scene YAML (every randomised setting) and exit.")] = False,
 ) -> None:
     """Render a synthetic gesture dataset in the RoCoG-v2 layout."""
+    from ..errors import ConfigError
+    from ..synth.scene import resolve_scene, scene_template as template
+    from ..synth.writer import generate_dataset, parse_splits, validate_args
+
+    if scene_template:
+        typer.echo(template(style), nl=False)
+        return
+    if out is None:
+        raise ConfigError("missing option --out (the output folder)")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Table
 
-    from ..synth.writer import generate_dataset, parse_splits, validate_args
-
     view_list = validate_args(per_class, views, seed, style, size, frames, workers)
     parse_splits(splits)
+    sc = resolve_scene(style, scene, azimuths=azimuths, elevations=elevations, distance=distance,
+                       mirror_share=mirror_share)  # validated before anything is written
     with Progress(TextColumn("[bold]synth[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False) as bar:
         task = bar.add_task(f"{style} {','.join(view_list)}", total=None)
@@ -38,9 +70,9 @@ def _synth(
             bar.update(task, completed=done, total=total)
 
         summary = generate_dataset(out, per_class, view_list, seed, style=style, size=size, frames=frames,
-                                   workers=workers, splits=splits, progress=progress, gesture_dir=gestures)
+                                   workers=workers, splits=splits, progress=progress, gesture_dir=gestures, scene=sc)
     split_names = sorted({k[2] for k in summary.counts}, key=["train", "val", "test"].index)
-    table = Table(title=f"{summary.root} ({style})")
+    table = Table(title=f"{summary.root} ({style}, scene {summary.scene})")
     table.add_column("class")
     for view in summary.views:
         for sp in split_names:
@@ -60,16 +92,71 @@ def _contact_sheet(
     style: Annotated[str, typer.Option("--style", help="default or target.")] = "default",
     size: Annotated[int, typer.Option("--size", help="Tile size in pixels (even, >= 32).")] = 224,
     seed: SeedOpt = 0,
-    gestures: Annotated[Path | None, typer.Option("--gestures", help="Folder of gesture YAML files.")] = None,
+    gestures: GesturesOpt = None,
+    views: Annotated[str, typer.Option("--views", help="Comma-separated: ground, air (one block of rows each).")] = "ground,air",
+    azimuths: Annotated[str | None, typer.Option(
+        "--azimuths", help="One row per azimuth, degrees: 330, 0,30,330 or -90:90:45. Default 330.")] = None,
+    scene: SceneOpt = None,
+    elevations: ElevationsOpt = None,
+    distance: DistanceOpt = None,
 ) -> None:
-    """Render one mid-gesture frame per gesture and view into one labelled PNG."""
+    """Render one mid-gesture frame per gesture, view and azimuth into one labelled PNG."""
     from ..synth.contact import render_contact_sheet
 
-    path = render_contact_sheet(out, style=style, size=size, seed=seed, gesture_dir=gestures)
+    path = render_contact_sheet(out, style=style, size=size, seed=seed, views=views, gesture_dir=gestures,
+                                scene=scene, azimuths=azimuths, elevations=elevations, distance=distance)
     console.print(f"wrote {path}", highlight=False)
 
 
+gestures_app = typer.Typer(help="Gesture YAML folders: start one from the built-ins, check one.", no_args_is_help=True)
+
+
+@gestures_app.command("init")
+def _gestures_init(
+    folder: Annotated[Path, typer.Argument(help="Folder to create (or fill) with the built-in gesture YAMLs.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files of the same names.")] = False,
+) -> None:
+    """Copy the seven built-in gesture YAMLs (RoCoG-v2's signals) into FOLDER as a starting point."""
+    from ..synth.gesture_folder import init_gesture_folder
+
+    written = init_gesture_folder(folder, force=force)
+    console.print(f"wrote {len(written)} gesture files to {folder}; edit them, add your own (labels 0..N-1), then "
+                  f"`gesturebench gestures check {folder}`", highlight=False)
+
+
+@gestures_app.command("check")
+def _gestures_check(
+    folder: Annotated[Path, typer.Argument(help="Folder of gesture YAML files.")],
+    sheet: Annotated[Path | None, typer.Option("--sheet", help="Preview PNG to write (default FOLDER/preview.png).")] = None,
+    no_sheet: Annotated[bool, typer.Option("--no-sheet", help="Validate only; render no preview.")] = False,
+    size: Annotated[int, typer.Option("--size", help="Preview tile size in pixels (even, >= 32).")] = 160,
+    azimuths: Annotated[str, typer.Option("--azimuths", help="Preview rows: azimuths in degrees.")] = "0,330",
+    style: StyleOpt = "default",
+) -> int:
+    """Validate every gesture file (all problems, as file:line) and render a preview sheet."""
+    from ..errors import ConfigError
+    from ..synth.contact import render_contact_sheet
+    from ..synth.gesture_folder import check_gesture_folder
+
+    result = check_gesture_folder(folder)
+    if result.problems:
+        for problem in result.problems:
+            typer.echo(f"error: {problem}", err=True)
+        n = len(result.problems)
+        raise ConfigError(f"{folder}: {n} problem{'s' if n > 1 else ''} in {result.files} gesture file"
+                          f"{'s' if result.files != 1 else ''}")
+    console.print(f"{folder}: {len(result.specs)} gestures OK: "
+                  + ", ".join(f"{s.label} {s.name} (repeats {s.repeats[0]}-{s.repeats[1]})" for s in result.specs),
+                  highlight=False)
+    if not no_sheet:
+        path = render_contact_sheet(sheet or folder / "preview.png", style=style, size=size, views=("ground",),
+                                    gesture_dir=folder, azimuths=azimuths)
+        console.print(f"wrote {path}", highlight=False)
+    return 0
+
+
 def register(app: typer.Typer) -> None:
-    """Attach `synth` and `contact-sheet` to the root app."""
+    """Attach `synth`, `contact-sheet` and `gestures` to the root app."""
     app.command("synth")(_synth)
     app.command("contact-sheet")(_contact_sheet)
+    app.add_typer(gestures_app, name="gestures")

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .skeleton import DOF_LIMITS, DOF_NAMES, JOINTS, idle_vector, mirror_pose_vector
+from .yamllines import line_of, load_yaml_with_lines, yaml_error_line
 
 SECTIONS = ("enter", "cycle", "exit")
 _TOP_KEYS = {"name", "label", "description", "source", "repeats", "durations", *SECTIONS}
@@ -39,7 +40,11 @@ _KEYFRAME_KEYS = {"t", "hold", "pose"}
 
 
 class GestureSpecError(ConfigError):
-    """A gesture YAML file does not follow the format; names file and field."""
+    """A gesture YAML file does not follow the format; names file (and line) and field."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -54,106 +59,135 @@ class GestureSpec:
     name: str
     label: int
     description: str
-    repeats: tuple[int, int]
+    repeats: tuple[int, int]  # inclusive range of cycle repetitions, sampled per video
     durations: dict[str, float]
     sections: dict[str, tuple[Keyframe, ...]]
     source: str = ""
     path: str = field(default="", compare=False)
 
 
-def _num(where: str, value: Any) -> float:
+def _num(where: str, value: Any, line: int | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise GestureSpecError(f"{where} must be a number; got {value!r}")
+        raise GestureSpecError(f"{where} must be a number; got {value!r}", line)
     return float(value)
 
 
 def _parse_pose(where: str, pose: Any) -> dict[str, float]:
     if not isinstance(pose, dict):
-        raise GestureSpecError(f"{where} must be a mapping of joint -> {{dof: degrees}}; got {pose!r}")
+        raise GestureSpecError(f"{where} must be a mapping of joint -> {{dof: degrees}}; got {pose!r}", line_of(pose))
     out: dict[str, float] = {}
     for joint, dofs in pose.items():
         if joint not in JOINTS:
-            raise GestureSpecError(f"{where}: unknown joint {joint!r}; allowed: {', '.join(j for j in JOINTS if JOINTS[j][1])}")
+            raise GestureSpecError(f"{where}: unknown joint {joint!r}; allowed: {', '.join(j for j in JOINTS if JOINTS[j][1])}",
+                                   line_of(pose, joint))
         if not isinstance(dofs, dict):
-            raise GestureSpecError(f"{where}.{joint} must be a mapping of dof -> degrees; got {dofs!r}")
+            raise GestureSpecError(f"{where}.{joint} must be a mapping of dof -> degrees; got {dofs!r}", line_of(pose, joint))
         for dof, value in dofs.items():
             allowed = JOINTS[joint][1]
             if dof not in allowed:
-                raise GestureSpecError(f"{where}.{joint}: unknown dof {dof!r}; allowed: {', '.join(allowed) or 'none'}")
-            v = _num(f"{where}.{joint}.{dof}", value)
+                raise GestureSpecError(f"{where}.{joint}: unknown dof {dof!r}; allowed: {', '.join(allowed) or 'none'}",
+                                       line_of(dofs, dof))
+            v = _num(f"{where}.{joint}.{dof}", value, line_of(dofs, dof))
             lo, hi = DOF_LIMITS[dof]
             if not lo <= v <= hi:
-                raise GestureSpecError(f"{where}.{joint}.{dof} must be within [{lo}, {hi}] degrees; got {v:g}")
+                raise GestureSpecError(f"{where}.{joint}.{dof} must be within [{lo}, {hi}] degrees; got {v:g}",
+                                       line_of(dofs, dof))
             out[f"{joint}.{dof}"] = v
     return out
 
 
-def _parse_section(where: str, items: Any, name: str) -> tuple[Keyframe, ...]:
+def _parse_section(where: str, items: Any, name: str, line: int | None) -> tuple[Keyframe, ...]:
     if items is None:
         items = []
     if not isinstance(items, list):
-        raise GestureSpecError(f"{where} must be a list of keyframes; got {items!r}")
+        raise GestureSpecError(f"{where} must be a list of keyframes; got {items!r}", line)
     frames: list[Keyframe] = []
     end_prev = -1.0
     for i, item in enumerate(items):
         w = f"{where}[{i}]"
+        at = line_of(items, i)
         if not isinstance(item, dict):
-            raise GestureSpecError(f"{w} must be a mapping with t, pose[, hold]; got {item!r}")
+            raise GestureSpecError(f"{w} must be a mapping with t, pose[, hold]; got {item!r}", at)
         extra = set(item) - _KEYFRAME_KEYS
         if extra:
-            raise GestureSpecError(f"{w}: unknown key {sorted(extra)[0]!r}; allowed: hold, pose, t")
+            raise GestureSpecError(f"{w}: unknown key {sorted(extra)[0]!r}; allowed: hold, pose, t", at)
         if "t" not in item or "pose" not in item:
-            raise GestureSpecError(f"{w} needs both 't' and 'pose'")
-        t = _num(f"{w}.t", item["t"])
-        hold = _num(f"{w}.hold", item.get("hold", 0.0))
+            raise GestureSpecError(f"{w} needs both 't' and 'pose'", at)
+        t = _num(f"{w}.t", item["t"], at)
+        hold = _num(f"{w}.hold", item.get("hold", 0.0), at)
         if not 0.0 <= t <= 1.0:
-            raise GestureSpecError(f"{w}.t must be within [0, 1]; got {t:g}")
+            raise GestureSpecError(f"{w}.t must be within [0, 1]; got {t:g}", at)
         if hold < 0 or t + hold > 1.0 + 1e-9:
-            raise GestureSpecError(f"{w}.hold must be >= 0 with t + hold <= 1; got t={t:g} hold={hold:g}")
+            raise GestureSpecError(f"{w}.hold must be >= 0 with t + hold <= 1; got t={t:g} hold={hold:g}", at)
         if t <= end_prev:
-            raise GestureSpecError(f"{w}.t must be greater than the previous keyframe's t + hold ({end_prev:g}); got {t:g}")
+            raise GestureSpecError(f"{w}.t must be greater than the previous keyframe's t + hold ({end_prev:g}); got {t:g}", at)
         end_prev = t + hold
         frames.append(Keyframe(t, hold, _parse_pose(f"{w}.pose", item["pose"])))
     if name == "cycle":
         if not frames:
-            raise GestureSpecError(f"{where} needs at least one keyframe")
+            raise GestureSpecError(f"{where} needs at least one keyframe", line)
         if frames[0].t != 0.0:
-            raise GestureSpecError(f"{where}[0].t must be 0 (the cycle starts at its first keyframe); got {frames[0].t:g}")
+            raise GestureSpecError(f"{where}[0].t must be 0 (the cycle starts at its first keyframe); got {frames[0].t:g}",
+                                   line_of(items, 0))
     return tuple(frames)
 
 
+#: Most cycle repetitions a gesture may ask for (a performance must still fit in one clip).
+MAX_REPEATS = 20
+
+
 def parse_gesture(data: Any, where: str = "<gesture>") -> GestureSpec:
-    """Validate a parsed YAML document and return a :class:`GestureSpec`."""
+    """Validate a parsed YAML document and return a :class:`GestureSpec`.
+
+    Errors start with ``where: ``, or ``where:LINE: `` when ``data`` came from
+    :func:`~gesturebench.synth.yamllines.load_yaml_with_lines`.
+    """
+    try:
+        return _parse_gesture(data, where)
+    except GestureSpecError as exc:
+        msg = str(exc)
+        if exc.line is not None and msg.startswith(f"{where}: "):
+            raise GestureSpecError(f"{where}:{exc.line}: {msg[len(where) + 2:]}", exc.line) from None
+        raise
+
+
+def _parse_gesture(data: Any, where: str) -> GestureSpec:
     if not isinstance(data, dict):
         raise GestureSpecError(f"{where}: top level must be a mapping; got {type(data).__name__}")
     extra = set(data) - _TOP_KEYS
     if extra:
-        raise GestureSpecError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+        bad_key = sorted(extra, key=str)[0]
+        raise GestureSpecError(f"{where}: unknown key {bad_key!r}; allowed: {', '.join(sorted(_TOP_KEYS))}",
+                               line_of(data, bad_key))
     for key in ("name", "label", "cycle"):
         if key not in data:
-            raise GestureSpecError(f"{where}: missing required key {key!r}")
+            raise GestureSpecError(f"{where}: missing required key {key!r}", line_of(data))
     name = data["name"]
     if not isinstance(name, str) or not name.isidentifier():
-        raise GestureSpecError(f"{where}: name must be a word of letters/digits/underscores; got {name!r}")
+        raise GestureSpecError(f"{where}: name must be a word of letters/digits/underscores; got {name!r}",
+                               line_of(data, "name"))
     label = data["label"]
     if isinstance(label, bool) or not isinstance(label, int) or label < 0:
-        raise GestureSpecError(f"{where}: label must be an integer >= 0; got {label!r}")
+        raise GestureSpecError(f"{where}: label must be an integer >= 0; got {label!r}", line_of(data, "label"))
     reps = data.get("repeats", [1, 3])
     if (
         not isinstance(reps, list) or len(reps) != 2
-        or any(isinstance(r, bool) or not isinstance(r, int) for r in reps) or not 1 <= reps[0] <= reps[1]
+        or any(isinstance(r, bool) or not isinstance(r, int) for r in reps) or not 1 <= reps[0] <= reps[1] <= MAX_REPEATS
     ):
-        raise GestureSpecError(f"{where}: repeats must be [min, max] integers with 1 <= min <= max; got {reps!r}")
+        raise GestureSpecError(f"{where}: repeats must be [min, max] integers with 1 <= min <= max <= {MAX_REPEATS}; "
+                               f"got {reps!r}", line_of(data, "repeats"))
     durs_in = data.get("durations", {})
     if not isinstance(durs_in, dict) or set(durs_in) - set(SECTIONS):
-        raise GestureSpecError(f"{where}: durations must map enter/cycle/exit to seconds; got {durs_in!r}")
+        raise GestureSpecError(f"{where}: durations must map enter/cycle/exit to seconds; got {durs_in!r}",
+                               line_of(data, "durations"))
     durations = {"enter": 0.6, "cycle": 1.0, "exit": 0.6}
     for k, v in durs_in.items():
-        v = _num(f"{where}: durations.{k}", v)
+        v = _num(f"{where}: durations.{k}", v, line_of(durs_in, k))
         if not 0.05 <= v <= 10.0:
-            raise GestureSpecError(f"{where}: durations.{k} must be within [0.05, 10] seconds; got {v:g}")
+            raise GestureSpecError(f"{where}: durations.{k} must be within [0.05, 10] seconds; got {v:g}",
+                                   line_of(durs_in, k))
         durations[k] = v
-    sections = {s: _parse_section(f"{where}: {s}", data.get(s), s) for s in SECTIONS}
+    sections = {s: _parse_section(f"{where}: {s}", data.get(s), s, line_of(data, s)) for s in SECTIONS}
     return GestureSpec(
         name=name, label=label, description=str(data.get("description", "")).strip(),
         repeats=(reps[0], reps[1]), durations=durations, sections=sections,
@@ -162,16 +196,39 @@ def parse_gesture(data: Any, where: str = "<gesture>") -> GestureSpec:
 
 
 def load_gesture(path: str | Path) -> GestureSpec:
+    """Read and validate one gesture file; errors say ``file:line: field ...``."""
     import yaml
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml_with_lines(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise GestureSpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise GestureSpecError(f"{path}: not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
-        raise GestureSpecError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        line = yaml_error_line(exc)
+        at = f"{path}:{line}" if line else str(path)
+        raise GestureSpecError(f"{at}: not valid YAML: {str(exc).splitlines()[0]}", line) from None
     return parse_gesture(data, str(path))
+
+
+def gesture_hash(spec: GestureSpec) -> str:
+    """12 hex digits over everything that changes how the gesture moves.
+
+    Keyframes, holds, durations, repeats, name and label; not the free-text
+    description or source. Part of every video's identity, so editing a
+    gesture re-renders exactly that gesture's videos.
+    """
+    import hashlib
+    import json
+
+    doc = {
+        "name": spec.name, "label": spec.label, "repeats": list(spec.repeats),
+        "durations": {k: spec.durations[k] for k in SECTIONS},
+        "sections": {s: [[kf.t, kf.hold, sorted(kf.pose.items())] for kf in spec.sections[s]] for s in SECTIONS},
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def builtin_dir() -> Path:

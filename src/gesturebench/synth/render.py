@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .camera import Camera, look_at, make_camera  # noqa: F401 - re-exported
 from .figure import build_parts, face_points
 from .gestures import GestureSpec, Performance, animate
 from .skeleton import JOINT_INDEX, Body, forward_kinematics
@@ -28,50 +29,6 @@ ONE = 1 << SHIFT
 def rgb(hex_colour: str) -> np.ndarray:
     h = hex_colour.lstrip("#")
     return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class Camera:
-    """Pinhole camera; ``rot`` maps world to camera (x right, y down, z forward)."""
-
-    centre: np.ndarray
-    rot: np.ndarray
-    focal: float
-    cx: float
-    cy: float
-
-    def to_cam(self, pts: np.ndarray) -> np.ndarray:
-        return (pts - self.centre) @ self.rot.T
-
-    def project(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        c = self.to_cam(pts)
-        z = np.maximum(c[..., 2], 1e-3)
-        uv = np.stack([self.focal * c[..., 0] / z + self.cx, self.focal * c[..., 1] / z + self.cy], -1)
-        return uv, z
-
-
-def look_at(centre: np.ndarray, target: np.ndarray, roll_deg: float = 0.0) -> np.ndarray:
-    f = target - centre
-    f = f / np.linalg.norm(f)
-    r = np.cross(f, np.array([0.0, 1.0, 0.0]))
-    r = r / np.linalg.norm(r)
-    d = np.cross(f, r)
-    if roll_deg:
-        a = np.radians(roll_deg)
-        r, d = np.cos(a) * r + np.sin(a) * d, -np.sin(a) * r + np.cos(a) * d
-    return np.stack([r, d, f])
-
-
-def make_camera(p: dict, size: int, margin: int = 0) -> Camera:
-    """Camera from sampled parameters. Azimuth 0 = in front of the subject."""
-    az = np.radians(p["camera_azimuth"])
-    d = p["camera_distance"]
-    centre = np.array([d * np.sin(az), p["camera_height"], d * np.cos(az)])
-    target = np.array([p["pan_x"] * np.cos(az), p["look_height"], -p["pan_x"] * np.sin(az)])
-    rot = look_at(centre, target, p.get("roll", 0.0))
-    dist = float(np.linalg.norm(target - centre))
-    focal = p["frame_fraction"] * size * dist / p["height"]
-    return Camera(centre, rot, focal, size / 2 + margin, size / 2 + margin + p["pan_y"] * size)
 
 
 _TILES: dict[tuple[int, int, int], np.ndarray] = {}

@@ -9,9 +9,13 @@ Layout under ``out`` (``syn`` for the default style, ``tgt`` for ``target``)::
     params/syn_<view>.csv                   one row per video, every sampled parameter
 
 Resume: a video whose ``.mp4`` and ``.npz`` both exist and whose stored
-parameters equal the freshly sampled ones is kept. Files are written under a
-``.tmp-`` name and renamed when complete, so a partial file never looks done.
-Lists and tables are rewritten at the end from all rows, in a fixed order.
+parameters equal the freshly sampled ones is kept. The parameters include the
+video's identity: a hash of its gesture spec, of the scene and the renderer
+version, so an edited gesture or scene re-renders exactly the videos it
+changes. Files are written under a ``.tmp-`` name and renamed when complete,
+so a partial file never looks done. Lists and tables are rewritten at the end
+from all rows, in a fixed row and column order. One run at a time per output
+folder (a lock file, ``.synth.lock``); worker processes exit when their parent dies.
 """
 
 from __future__ import annotations
@@ -23,17 +27,26 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError, check_choice, check_positive_int
+from ..errors import ConfigError, GesturebenchError, check_choice, check_positive_int
 from ..fileio import atomic_path, atomic_write_json, atomic_write_text
-from .randomize import STYLE_DIR, STYLES, VIEWS, sample_params, video_seed
+from .randomize import PARAM_COLUMNS, STYLE_DIR, STYLES, VIEWS, sample_params, video_seed
 
 log = logging.getLogger(__name__)
 
 SPLIT_NAMES = ("train", "val", "test")
+#: columns of params/<prefix>_<view>.csv, always in this order (fresh run or resume)
+TABLE_COLUMNS = ("name", "path", "split", "seed", *PARAM_COLUMNS, "fps", "duration")
+LOCK_NAME = ".synth.lock"
+
+
+class SynthLockError(GesturebenchError):
+    """Another synth run is writing to the same output folder."""
+
 DEFAULT_SPLITS = {"train": 0.8, "val": 0.2}
 ProgressFn = Callable[[int, int], None]
 
@@ -52,6 +65,8 @@ class SynthSummary:
     generated: int = 0
     skipped: int = 0
     seconds: float = 0.0
+    scene: str = "default"
+    scene_hashes: dict[str, str] = field(default_factory=dict)  # view -> scene hash
 
     @property
     def total(self) -> int:
@@ -150,7 +165,7 @@ def _write_class_dict(root: Path, specs) -> None:
 
 
 def plan(root: Path, specs, per_class: int, views, seed: int, style: str, size: int, frames: int,
-         splits: dict[str, float], gesture_dir: str | None) -> list[dict]:
+         splits: dict[str, float], gesture_dir: str | None, scene=None) -> list[dict]:
     """One job per video (sorted: view, label, index); each carries all sampled parameters."""
     prefix = STYLE_DIR[style]
     jobs = []
@@ -161,8 +176,8 @@ def plan(root: Path, specs, per_class: int, views, seed: int, style: str, size: 
                 name = f"{prefix}_{spec.name}_{view}_s{seed}_{idx:05d}"
                 rel = f"{prefix}/{view}/{spec.name}/{name}.mp4"
                 row = {"name": name, "path": rel, "split": split_of[idx], "seed": seed}
-                row.update(sample_params(seed, style, view, spec, idx, size, frames))
-                jobs.append({"row": row, "root": str(root), "gesture_dir": gesture_dir,
+                row.update(sample_params(seed, style, view, spec, idx, size, frames, scene=scene))
+                jobs.append({"row": row, "root": str(root), "gesture_dir": gesture_dir, "spec": spec,
                              "npz": f"joints/{prefix}/{view}/{spec.name}/{name}.npz"})
     return jobs
 
@@ -184,7 +199,9 @@ def existing_row(job: dict) -> dict | None:
             stored = json.loads(str(z["params_json"]))
     except Exception:  # unreadable or foreign npz: regenerate it
         return None
-    return stored if _params_key(stored) == _params_key(job["row"]) else None
+    if _params_key(stored) != _params_key(job["row"]):
+        return None
+    return {k: stored[k] for k in TABLE_COLUMNS if k in stored}  # the table's fixed column order
 
 
 def encode_mp4(path: Path, frames, fps: int, crf: int) -> None:
@@ -206,17 +223,6 @@ def encode_mp4(path: Path, frames, fps: int, crf: int) -> None:
             container.mux(packet)
 
 
-_SPEC_CACHE: dict = {}
-
-
-def _specs_for(gesture_dir: str | None):
-    if gesture_dir not in _SPEC_CACHE:
-        from .gestures import load_gestures
-
-        _SPEC_CACHE[gesture_dir] = {s.name: s for s in load_gestures(gesture_dir)}
-    return _SPEC_CACHE[gesture_dir]
-
-
 def render_job(job: dict) -> tuple[dict, bool]:
     """Render, encode and store one video (or keep it). Returns (row, generated)."""
     import cv2
@@ -230,7 +236,7 @@ def render_job(job: dict) -> tuple[dict, bool]:
     if done is not None:
         return done, False
     row = dict(job["row"])
-    spec = _specs_for(job["gesture_dir"])[row["class_name"]]
+    spec = job["spec"]  # the spec the row was planned (and hashed) from, not a re-read file
     clip = render_clip(row, spec)
     row["fps"], row["duration"] = clip.fps, round(clip.duration, 4)
     root = Path(job["root"])
@@ -265,13 +271,58 @@ def _write_tables(root: Path, prefix: str, views, rows: list[dict], splits) -> t
             elif path.exists():  # a stale list from an earlier run with other splits
                 path.unlink()
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(vrows[0]), lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=TABLE_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(vrows)
         table = root / "params" / f"{prefix}_{view}.csv"
         atomic_write_text(table, buf.getvalue())
         tables.append(table)
     return lists, tables
+
+
+def _watch_owner(owner_pid: int) -> None:
+    # kill -9 of the parent leaves the pool's queues open forever: a worker must notice on its own.
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(owner_pid, 0)
+        except (ProcessLookupError, PermissionError):  # gone (or the pid now belongs to someone else)
+            os._exit(0)
+
+
+def _init_worker(owner_pid: int) -> None:
+    import threading
+
+    threading.Thread(target=_watch_owner, args=(owner_pid,), daemon=True, name="owner-watch").start()
+
+
+@contextmanager
+def output_lock(root: Path) -> Iterator[None]:
+    """Hold ``root/.synth.lock``, or refuse at once if another run holds it."""
+    from filelock import FileLock, Timeout
+
+    path = root / LOCK_NAME
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise SynthLockError(f"synth output {root} is being written by another run (lock {path} is held); "
+                             "wait for that run to finish or choose another --out") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _write_scenes(root: Path, scene, views) -> dict[str, str]:
+    """The resolved scene, once per hash, under params/scenes/ (the table's scene_hash names it)."""
+    hashes = {v: scene.view_hash(v) for v in views}
+    for h in sorted(set(hashes.values())):
+        path = root / "params" / "scenes" / f"{h}.yaml"
+        text = f"# scene {scene.name!r} (style {scene.style}) as resolved by synth; hash {h}\n" + scene.to_yaml()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            atomic_write_text(path, text)
+    return hashes
 
 
 def generate_dataset(
@@ -286,24 +337,44 @@ def generate_dataset(
     splits: str | dict | None = None,
     progress: ProgressFn | None = None,
     gesture_dir: str | os.PathLike[str] | None = None,
+    scene=None,
+    azimuths=None,
+    elevations=None,
+    distance=None,
+    mirror_share: float | None = None,
 ) -> SynthSummary:
     """Generate ``per_class`` videos per gesture and view into ``out`` (RoCoG-v2 layout).
 
-    Deterministic in (seed, style, view, class, index) whatever ``workers``;
+    ``scene`` is a :class:`~gesturebench.synth.scene.Scene` or a scene YAML path
+    (default: the style's built-in scene); ``azimuths``, ``elevations``,
+    ``distance`` (text as on the command line: ``"0,30,330"``, ``"-30:30:15"``,
+    ``"4:6.5"``, ``"5"``) and ``mirror_share`` override its camera and mirroring.
+    Deterministic in (seed, style, view, class, index, scene) whatever ``workers``;
     resumes an interrupted run. ``progress(done, total)`` is called as videos finish.
     """
     from .gestures import load_gestures
+    from .scene import resolve_scene
 
     views = validate_args(per_class, views, seed, style, size, frames, workers)
     split_fracs = parse_splits(splits)
+    sc = resolve_scene(style, scene, azimuths=azimuths, elevations=elevations, distance=distance,
+                       mirror_share=mirror_share)
     root = Path(out)
     gdir = str(gesture_dir) if gesture_dir is not None else None
     specs = load_gestures(gdir)
     root.mkdir(parents=True, exist_ok=True)
+    with output_lock(root):
+        return _generate(root, specs, per_class, views, seed, style, size, frames, workers, split_fracs,
+                         progress, gdir, sc)
+
+
+def _generate(root, specs, per_class, views, seed, style, size, frames, workers, split_fracs, progress, gdir,
+              sc) -> SynthSummary:
     _write_class_dict(root, specs)
     prefix = STYLE_DIR[style]
     _clean_temps(root, prefix, views)
-    jobs = plan(root, specs, per_class, views, seed, style, size, frames, split_fracs, gdir)
+    scene_hashes = _write_scenes(root, sc, views)
+    jobs = plan(root, specs, per_class, views, seed, style, size, frames, split_fracs, gdir, scene=sc)
     total = len(jobs)
     results: dict[str, dict] = {}
     generated = 0
@@ -320,7 +391,8 @@ def generate_dataset(
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(render_job, job) for job in jobs]
             try:
                 for fut in as_completed(futures):
@@ -338,4 +410,4 @@ def generate_dataset(
     counts = Counter((r["view"], r["class_name"], r["split"]) for r in rows)
     return SynthSummary(root=root, style=style, views=views, class_names=tuple(s.name for s in specs),
                         counts=dict(counts), lists=lists, tables=tables, generated=generated,
-                        skipped=total - generated, seconds=seconds)
+                        skipped=total - generated, seconds=seconds, scene=sc.name, scene_hashes=scene_hashes)
