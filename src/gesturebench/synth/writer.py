@@ -182,8 +182,12 @@ def plan(root: Path, specs, per_class: int, views, seed: int, style: str, size: 
     return jobs
 
 
+#: not part of a video's identity: derived at render time, or a label (the scene's hash is the identity)
+_NOT_IDENTITY = ("fps", "duration", "scene")
+
+
 def _params_key(row: dict) -> str:
-    return json.dumps({k: v for k, v in row.items() if k not in ("fps", "duration")}, sort_keys=True)
+    return json.dumps({k: v for k, v in row.items() if k not in _NOT_IDENTITY}, sort_keys=True)
 
 
 def existing_row(job: dict) -> dict | None:
@@ -199,9 +203,10 @@ def existing_row(job: dict) -> dict | None:
             stored = json.loads(str(z["params_json"]))
     except Exception:  # unreadable or foreign npz: regenerate it
         return None
-    if _params_key(stored) != _params_key(job["row"]):
+    if _params_key(stored) != _params_key(job["row"]) or not {"fps", "duration"} <= set(stored):
         return None
-    return {k: stored[k] for k in TABLE_COLUMNS if k in stored}  # the table's fixed column order
+    # this run's row (fixed column order, this run's scene name) with what rendering derived
+    return {**job["row"], "fps": stored["fps"], "duration": stored["duration"]}
 
 
 def encode_mp4(path: Path, frames, fps: int, crf: int) -> None:
