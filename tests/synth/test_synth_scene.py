@@ -219,3 +219,15 @@ def test_repeats_are_a_per_gesture_range_without_a_cap():
                                     {"t": 0.5, "pose": {"r_elbow": {"flex": 60}}}]})
     reps = {sample_params(0, "default", "ground", clap, i, 64, 16)["repeats"] for i in range(40)}
     assert reps == {4, 5, 6}
+
+
+def test_the_docs_scene_example_loads(tmp_path):
+    import re
+
+    text = (Path(__file__).parents[2] / "docs" / "synth.md").read_text()
+    block = re.search(r"```yaml\n(# calm\.yaml\n.*?)```", text, re.S).group(1)
+    (tmp_path / "calm.yaml").write_text(block)
+    sc = load_scene(tmp_path / "calm.yaml")
+    assert sc.spec["camera"]["camera_azimuth"] == {"choice": [0.0, 330.0, 30.0]}
+    assert sc.spec["degradation"]["noise_sigma"] == {"fixed": 0.0}
+    assert sc.spec["camera"]["air"] == default_scene().spec["camera"]["air"]
