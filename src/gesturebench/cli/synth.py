@@ -105,7 +105,7 @@ def _contact_sheet(
 
     path = render_contact_sheet(out, style=style, size=size, seed=seed, views=views, gesture_dir=gestures,
                                 scene=scene, azimuths=azimuths, elevations=elevations, distance=distance)
-    console.print(f"wrote {path}", highlight=False)
+    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
 gestures_app = typer.Typer(help="Gesture YAML folders: start one from the built-ins, check one.", no_args_is_help=True)
@@ -121,7 +121,7 @@ def _gestures_init(
 
     written = init_gesture_folder(folder, force=force)
     console.print(f"wrote {len(written)} gesture files to {folder}; edit them, add your own (labels 0..N-1), then "
-                  f"`gesturebench gestures check {folder}`", highlight=False)
+                  f"`gesturebench gestures check {folder}`", highlight=False, soft_wrap=True)
 
 
 @gestures_app.command("check")
@@ -147,11 +147,11 @@ def _gestures_check(
                           f"{'s' if result.files != 1 else ''}")
     console.print(f"{folder}: {len(result.specs)} gestures OK: "
                   + ", ".join(f"{s.label} {s.name} (repeats {s.repeats[0]}-{s.repeats[1]})" for s in result.specs),
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     if not no_sheet:
         path = render_contact_sheet(sheet or folder / "preview.png", style=style, size=size, views=("ground",),
                                     gesture_dir=folder, azimuths=azimuths)
-        console.print(f"wrote {path}", highlight=False)
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     return 0
 
 
