@@ -87,7 +87,7 @@ def test_cli_result_matches_direct_classification(stores, tiny_clip, tmp_path, c
 def test_cli_default_out_is_templated(stores, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["zeroshot", "--test", str(stores["test-tiny-clip"]), "--bootstrap", "0", "--device", "cpu"]) == 0
-    path = Path("results") / "zeroshot__test-tiny-clip__test-synthetic__rocog-fm21-60-v1.json"
+    (path,) = Path("results").glob("zeroshot__test-tiny-clip@*__test-synthetic.*__rocog-fm21-60-v1__s-*.json")
     assert json.loads(path.read_text())["metrics"]["ci"] is None
     assert f"wrote {path}" in capsys.readouterr().out
 
@@ -124,8 +124,9 @@ def test_planted_store_of_text_embeddings(tiny_clip):
                     ("ground",) * 14, key="planted",
                     meta={"settings": {"encoder": {"name": "test-tiny-clip",
                                                    "weights_sha256": tiny_clip.weights_sha256()}}})
-    result, path = run_zero_shot(fs, prompts=prompts, bootstrap=0, device="cpu")
-    assert path is None
+    outcome = run_zero_shot(fs, prompts=prompts, bootstrap=0, device="cpu")
+    result = outcome.result
+    assert outcome.path is None and not outcome.cached
     assert [p["pred"] for p in result.predictions] == where.tolist()
     assert result.accuracy == pytest.approx(12 / 14)
     assert result.per_class_accuracy[4] == 0.5 and result.per_class_accuracy[5] == 0.5

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 
 import numpy as np
 import pytest
 
-import gesturebench.cli.knn as cli_knn
 from gesturebench.cli import main
 from gesturebench.types import FeatureSet
 
@@ -29,7 +30,14 @@ STORES = {
 
 @pytest.fixture(autouse=True)
 def fake_stores(monkeypatch):
-    monkeypatch.setattr(cli_knn, "_load_store", lambda p: STORES[p.name])
+    monkeypatch.setattr("gesturebench.api.common.load_set", lambda p: STORES[Path(p).name])
+
+
+def _one(folder, pattern):
+    """The single file matching ``pattern`` (the settings hash is the ``*``)."""
+    found = sorted(folder.glob(pattern))
+    assert len(found) == 1, (pattern, [p.name for p in folder.iterdir()])
+    return found[0]
 
 
 def test_knn_prints_and_writes(tmp_path, capsys):
@@ -37,7 +45,7 @@ def test_knn_prints_and_writes(tmp_path, capsys):
                "--bootstrap", "50", "--device", "cpu"])
     out = capsys.readouterr().out
     assert rc == 0
-    path = tmp_path / "knn__pixels__train-synthetic+target__test-target__k1-l2.json"
+    path = _one(tmp_path, "knn__pixels__train-synthetic+target.ksyn.ktgt__test-target.ktest__k1-l2__s-*.json")
     assert f"wrote {path}" in out
     doc = json.loads(path.read_text())
     # 4.9 (true B): nearest training point is the target-domain A at 2 (2.9 < 3.1 to 8) -> wrong

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 
 import numpy as np
 import pytest
 
-import gesturebench.cli.probe as cli_probe
 from gesturebench.cli import main
 from gesturebench.errors import ConfigError, EvaluationError
 from gesturebench.evaluators.fewshot import (
@@ -139,23 +140,30 @@ def test_errors():
         fewshot_curve(same, test)
 
 
+def _one(folder, pattern):
+    """The single file matching ``pattern`` (the settings hash is the ``*``)."""
+    found = sorted(folder.glob(pattern))
+    assert len(found) == 1, (pattern, [p.name for p in folder.iterdir()])
+    return found[0]
+
+
 def test_fewshot_cli(tmp_path, capsys, monkeypatch):
     pool, base, test = planted()
     stores = {"pool": pool, "syn": base, "test": test}
-    monkeypatch.setattr(cli_probe, "_load_store", lambda p: stores[p.name])
+    monkeypatch.setattr("gesturebench.api.common.load_set", lambda p: stores[Path(p).name])
     rc = main(["fewshot", "--pool", "pool", "--test", "test", "--base", "syn", "--shots", "1,10", "--repeats", "2",
                "-k", "1", "--out", str(tmp_path), "--device", "cpu"])
     out = capsys.readouterr().out
     assert rc == 0, out
-    with_base = tmp_path / "fewshot__toy__knn__base-synthetic__pool-target__test-target.json"
-    pool_only = tmp_path / "fewshot__toy__knn__base-none__pool-target__test-target.json"
+    with_base = _one(tmp_path, "fewshot__toy__base-synthetic.syn__pool-target.pool__test-target.test__knn-k1__s-*.json")
+    pool_only = _one(tmp_path, "fewshot__toy__base-none__pool-target.pool__test-target.test__knn-k1__s-*.json")
     png = with_base.with_suffix(".png")
     for p in (with_base, pool_only, png):
         assert f"wrote {p}" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     doc = json.loads(with_base.read_text())
     assert [c["mean_accuracy"] for c in doc["curve"]] == pytest.approx([0.0, 0.1, 1.0])
-    assert doc["schema"] == "gesturebench.fewshot/1"
+    assert doc["schema"] == "gesturebench.result/1" and doc["task"] == "fewshot"
     assert main(["fewshot", "--pool", "pool", "--test", "test", "--shots", "0"]) == 1
     assert capsys.readouterr().err.strip() == "error: --shots must be integers >= 1 (e.g. 1,2,5,10); got '0'"
     assert main(["fewshot", "--pool", "pool", "--test", "test", "--method", "svm"]) == 1

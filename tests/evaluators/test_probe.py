@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+from pathlib import Path
+
 import json
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-import gesturebench.cli.probe as cli_probe
 from gesturebench.cli import main
 from gesturebench.errors import ConfigError, EvaluationError
 from gesturebench.evaluators.probe import ProbeResult, class_weights, evaluate_probe, fit_probe, write_probe_result
@@ -123,7 +126,8 @@ def test_result_document_and_file(tmp_path):
     assert d["metrics"]["ci"][0] <= d["metrics"]["accuracy"] <= d["metrics"]["ci"][1]
     assert sum(map(sum, d["confusion"])) == 150
     path = write_probe_result(r, tmp_path)
-    assert path.name == "probe__toy__train-synthetic+target__test-target__wd0.001.json"
+    assert re.fullmatch(r"probe__toy__train-synthetic\+target\.ks\.kt__test-target\.kte__wd0\.001__s-[0-9a-f]{8}\.json",
+                        path.name)
     doc = json.loads(path.read_text())
     assert doc["schema"] == "gesturebench.result/1" and "provenance" in doc
     # same shape as a k-NN result: valid under every rule except the task name
@@ -158,12 +162,12 @@ def _stores():
 
 def test_probe_cli(tmp_path, capsys, monkeypatch):
     stores = _stores()
-    monkeypatch.setattr(cli_probe, "_load_store", lambda p: stores[p.name])
+    monkeypatch.setattr("gesturebench.api.common.load_set", lambda p: stores[Path(p).name])
     rc = main(["probe", "--train", "syn", "--test", "test", "--out", str(tmp_path), "--weight-decay", "0.001",
                "--bootstrap", "20", "--device", "cpu"])
     out = capsys.readouterr().out
     assert rc == 0
-    path = tmp_path / "probe__toy__train-synthetic__test-target__wd0.001.json"
+    (path,) = tmp_path.glob("probe__toy__train-synthetic.ksyn__test-target.ktest__wd0.001__s-*.json")
     assert f"wrote {path}" in out and "linear probe" in out
     doc = json.loads(path.read_text())
     assert f"{100 * doc['metrics']['accuracy']:.1f}" in out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 
 import numpy as np
@@ -27,7 +29,7 @@ def result():
 
 def test_write_templated_name_and_contents(tmp_path, result):
     path = write_result(result, tmp_path / "res")
-    assert path.name == "knn__pixels__train-synthetic__test-target__k1-l2.json"
+    assert re.fullmatch(r"knn__pixels__train-synthetic\.ks__test-target\.kt__k1-l2__s-[0-9a-f]{8}\.json", path.name)
     doc = json.loads(path.read_text())
     assert doc["schema"] == SCHEMA and doc["task"] == "knn"
     assert doc["train"]["keys"] == ["ks"] and doc["test"]["key"] == "kt"
@@ -48,7 +50,8 @@ def test_explicit_json_path(tmp_path, result):
     "mutate, message",
     [
         (lambda d: d.update(schema="other/9"), "schema must be 'gesturebench.result/1'; got 'other/9'"),
-        (lambda d: d.update(task="finetune"), "task must be one of knn, zeroshot, probe; got 'finetune'"),
+        (lambda d: d.update(task="regression"),
+         "task must be one of knn, probe, zeroshot, fewshot, unseen, finetune, bench; got 'regression'"),
         (lambda d: d["metrics"].update(accuracy=1.5), "metrics.accuracy must be a number in [0, 1]; got 1.5"),
         (lambda d: d["metrics"].update(ci=[0.9, 0.1]), "metrics.ci must be null or [low, high]; got [0.9, 0.1]"),
         (lambda d: d.update(confusion=[[1, 0]]), "'confusion' must be a 2x2 matrix of counts"),

@@ -1,7 +1,9 @@
-"""write_report: table cells come from the result JSONs; figures are real PNGs."""
+"""write_report: a section per task, cells from the result files, nothing dropped, real figures."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -9,76 +11,112 @@ import pytest
 from gesturebench.errors import ResultError
 from gesturebench.evaluators.results import write_result
 from gesturebench.report import write_report
-from gesturebench.report.tables import study_tables
 
-CLASSES = ["A", "B", "C"]
-
-
-def doc(encoder, train_source, acc, ci, task="knn", test_source="target", k=3, metric="l2"):
-    n_correct = round(acc * 4)
-    conf = [[1, 0, 0], [0, 1, 0], [0, 0, 2]] if n_correct == 4 else [[1, 0, 0], [1, 0, 0], [0, 0, 2]]
-    return {
-        "task": task,
-        "encoder": encoder,
-        "settings": {"k": k, "metric": metric, "bootstrap": 100, "seed": 0} if task == "knn" else {"prompt_set": "p"},
-        "class_names": CLASSES,
-        "train": {"keys": [] if task != "knn" else ["key-" + train_source], "source": train_source, "n": 10,
-                  "n_per_domain": {train_source: 10}},
-        "test": {"key": "key-test", "source": test_source, "n": 4},
-        "metrics": {"accuracy": acc, "mean_per_class_accuracy": acc, "per_class_accuracy": [1.0, 0.0, 1.0],
-                    "ci": ci, "chance": 1 / 3},
-        "confusion": conf,
-        "predictions": [],
-    }
+from report_docs import bench_doc, finetune_doc, knn_doc, unseen_doc
 
 
-@pytest.fixture(scope="module")
-def results_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("results")
-    write_result(doc("enc-a", "synthetic", 0.75, [0.5, 1.0]), d)
-    write_result(doc("enc-a", "synthetic+target", 1.0, [1.0, 1.0]), d)
-    write_result(doc("enc-b", "target", 0.75, None), d)
-    write_result(doc("enc-b", "zero-shot", 0.75, [0.25, 1.0], task="zeroshot"), d)
-    return d
-
-
-def _table_rows(md: str, heading: str) -> list[list[str]]:
+def _table(md: str, heading: str) -> list[list[str]]:
     block = md.split(heading, 1)[1].split("\n\n", 2)[1]
     return [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()]
 
 
-def test_report_table_values_come_from_results(results_dir, tmp_path):
-    path = write_report(results_dir, tmp_path / "rep")
-    assert path == tmp_path / "rep" / "report.md"
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    d = tmp_path_factory.mktemp("results")
+    write_result(knn_doc("enc-a", "synthetic", [1, 1, 1, 0], ci=(0.5, 1.0)), d)
+    write_result(knn_doc("enc-a", "synthetic+target", [1, 1, 1, 1], ci=(1.0, 1.0)), d)
+    write_result(knn_doc("enc-b", "synthetic", [0, 0, 1, 0], ci=None), d)
+    write_result(knn_doc("enc-b", "target", [1, 1, 1, 0], ci=None), d)
+    write_result(knn_doc("enc-b", "zero-shot", [1, 0, 1, 1], task="zeroshot"), d)
+    # same encoder, column and test set, another seed: must become a second row, not replace the first
+    write_result(knn_doc("enc-a", "synthetic", [0, 1, 1, 0], seed=7), d)
+    write_result(unseen_doc(), d)
+    write_result(finetune_doc(), d)
+    write_result(bench_doc(), d)
+    out = tmp_path_factory.mktemp("report")
+    ref = {"name": "study", "note": "approximate", "knn": {"enc-a": {"synthetic": 18.2}}}
+    path = write_report(d, out, reference=ref, figures=False)  # tables only; figures: see below
+    return path, path.read_text()
+
+
+def test_study_table_cells_rows_and_reference(report):
+    _, md = report
+    rows = _table(md, "### Test set: target (k-NN k=3, l2)")
+    assert rows[0] == ["encoder", "train: synthetic", "study", "train: target", "train: synthetic+target",
+                       "zero-shot (set1)"]
+    assert rows[2] == ["enc-a (seed 0)", "75.0 [50.0–100.0]", "18.2", "–", "100.0 [100.0–100.0]", "–"]
+    assert rows[3] == ["enc-a (seed 7)", "50.0 [25.0–100.0]", "18.2", "–", "–", "–"]
+    assert rows[4] == ["enc-b", "25.0", "–", "75.0", "–", "75.0 [25.0–100.0]"]
+    assert rows[5][0] == "chance" and rows[5][1] == "33.3"
+    assert "n = 4 test videos" in md and "percentile bootstrap interval over test videos (100 resamples)" in md
+    assert "synthetic stand-in" in md
+
+
+def test_paired_comparison_is_exact_mcnemar(report):
+    _, md = report
+    block = md.split("| training | A | B |", 1)[1].split("\n\n", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()[2:]]
+    syn = [r for r in rows if r[0] == "synthetic" and r[1] == "enc-a (seed 0)" and r[2] == "enc-b"][0]
+    # A right on v0,v1,v2; B right on v2 only -> only A = 2, only B = 0, p = 2 * 0.5**2 = 0.5
+    assert syn[3:] == ["4", "75.0", "25.0", syn[6], "2 / 0", "0.5"]
+    assert syn[6].startswith("+50.0 [")
+
+
+def test_task_sections_present(report):
+    _, md = report
+    for title in ("## k-NN on frozen features", "## Zero-shot from text descriptions", "## Unseen gesture classes",
+                  "## Fine-tuning runs", "## Latency and throughput against batch size"):
+        assert title in md
+    unseen = _table(md, "## Unseen gesture classes")
+    assert unseen[2] == ["motion", "head", "2", "41.7", "58.3", "+16.7 [-10.0–40.0]", "50.0", "75.0", "100.0"]
+    ft = _table(md, "## Fine-tuning runs")
+    assert ft[2][2:] == ["head", "3", "0.7000", "70.0", "45.0", "6"]
+    assert "| pre-trained | 8 | oom: out of memory |" in md
+
+
+def test_figures_png_200dpi_and_svg_and_no_stale(tmp_path):
+    from PIL import Image
+
+    figs = tmp_path / "rep" / "figures"
+    figs.mkdir(parents=True)
+    (figs / "old-figure.png").write_bytes(b"x")  # left by an earlier report: must go
+    docs = [knn_doc("enc-a", "synthetic", [1, 1, 1, 0]), finetune_doc(), bench_doc()]
+    path = write_report(docs, tmp_path / "rep")
     md = path.read_text()
-    rows = _table_rows(md, "## Test set: target (k-NN k=3, l2)")
-    assert rows[0] == ["encoder", "train: synthetic", "train: target", "train: synthetic+target", "zero-shot"]
-    assert rows[2] == ["enc-a", "75.0 [50.0–100.0]", "–", "100.0 [100.0–100.0]", "–"]
-    assert rows[3] == ["enc-b", "–", "75.0", "–", "75.0 [25.0–100.0]"]
-    assert rows[4] == ["chance", "33.3", "33.3", "33.3", "33.3"]
-    assert "synthetic stand-in" in md  # target domain is never presented as real
-    pngs = sorted(p.name for p in path.parent.glob("*.png"))
-    assert pngs[0] == "accuracy__01__test-target.png"
-    assert len(pngs) == 5  # bar chart + one confusion matrix per run
-    for name in pngs:
-        assert (path.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"]({name})" in md
-    assert "| training store keys | `key-syntheti` |" in md
+    assert not (figs / "old-figure.png").exists()
+    pngs = sorted(figs.glob("*.png"))
+    # bar chart + confusion matrix (k-NN), loss/accuracy curves (finetune), latency + throughput (bench)
+    assert len(pngs) == 5 and len(list(figs.glob("*.svg"))) == 5
+    for p in pngs:
+        assert f"(figures/{p.name})" in md
+        with Image.open(p) as im:
+            assert round(im.info["dpi"][0]) >= 200 and im.size[0] > 500
+        assert p.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
+    assert "Colour: share of the true class's videos" in md
 
 
-def test_tables_split_by_settings_and_test_source():
-    docs = [doc("e", "synthetic", 0.5, None), doc("e", "synthetic", 0.25, None, k=5, metric="cosine"),
-            doc("e", "real", 0.5, None, test_source="real")]
-    tables = study_tables([{**d, "schema": "x"} for d in docs])
-    assert [(t.test_source, t.settings) for t in tables] == [
-        ("real", "k-NN k=3, l2"), ("target", "k-NN k=3, l2"), ("target", "k-NN k=5, cosine")]
-    assert "| e | 25.0 |" in tables[2].to_markdown()
+def test_csv_and_tex(tmp_path):
+    d = tmp_path / "r"
+    write_result(knn_doc("enc_a", "synthetic", [1, 1, 1, 0]), d)
+    out = write_report(d, tmp_path / "rep").parent
+    rows = list(csv.DictReader(io.StringIO((out / "tables.csv").read_text())))
+    cell = [r for r in rows if r["row"] == "enc_a" and r["column"] == "train: synthetic"][0]
+    assert cell["value"] == "75.0 [25.0–100.0]"
+    tex = (out / "tables.tex").read_text()
+    assert "\\begin{tabular}" in tex and "enc\\_a & 75.0 [25.0--100.0]" in tex and "\\toprule" in tex
+    html = (out / "index.html").read_text()
+    assert "data:image/png;base64," in html and "<table" in html and 'src="figures' not in html
 
 
-def test_malformed_result_is_named(results_dir, tmp_path):
+def test_malformed_result_is_named(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"schema": "nope"}))
     with pytest.raises(ResultError, match=r"bad\.json: schema must be"):
+        write_report([bad], tmp_path / "rep")
+    doc = unseen_doc()
+    doc["summary"]["difference"]["ci"] = [0.5, 0.1]
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ResultError, match=r"summary.difference.ci must be null or \[low, high\]"):
         write_report([bad], tmp_path / "rep")
 
 
@@ -91,10 +129,9 @@ def test_report_from_result_objects(tmp_path):
     def fs(x, y, dom):
         n = len(y)
         return FeatureSet(np.asarray(x, np.float32).reshape(n, 1), np.asarray(y), tuple(map(str, range(n))),
-                          ("A", "B"), (dom,) * n, ("ground",) * n, key=dom, meta={"encoder": {"name": "m"}})
+                          ("A", "B"), (dom,) * n, ("ground",) * n, key=dom + "-key", meta={"encoder": {"name": "m"}})
 
     r = evaluate_knn(fs([0, 1, 10, 11], [0, 0, 1, 1], "synthetic"), fs([0.5, 6, 10.5], [0, 0, 1], "target"),
                      k=1, bootstrap=0)
     md = write_report([r], tmp_path).read_text()
-    assert "| m | 66.7 |" in md
-    assert (tmp_path / "confusion__knn__m__train-synthetic__test-target__k1-l2.png").is_file()
+    assert "| m | 66.7 | –" not in md and "| m | 66.7 |" in md

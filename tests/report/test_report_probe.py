@@ -1,5 +1,7 @@
 def test_probe_results_get_their_own_table(tmp_path):
     """A probe result validates, gets a templated name, and forms its own study table."""
+    import re
+
     import numpy as np
 
     from gesturebench.evaluators.probe import evaluate_probe
@@ -18,8 +20,9 @@ def test_probe_results_get_their_own_table(tmp_path):
 
     result = evaluate_probe([fs(10, "synthetic")], fs(4, "target"), bootstrap=50)
     path = write_result(result, tmp_path / "results")
-    assert path.name == "probe__unknown__train-synthetic__test-target__wd0.0001.json"
+    assert re.fullmatch(r"probe__unknown__train-synthetic\.syntheti__test-target\.targetta__wd0\.0001__s-[0-9a-f]{8}\.json",
+                        path.name)
     doc = load_result(path)
-    report = write_report(tmp_path / "results", tmp_path / "report").read_text()
-    assert "## Test set: target (linear probe, weight decay 0.0001)" in report
+    report = write_report(tmp_path / "results", tmp_path / "report", figures=False).read_text()
+    assert "### Test set: target (linear probe, weight decay 0.0001)" in report
     assert f"{100 * doc['metrics']['accuracy']:.1f}" in report

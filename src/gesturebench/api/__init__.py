@@ -18,6 +18,13 @@ _EXPORTS = {
     "run_zero_shot": ".zeroshot",
     "FinetuneResult": ".finetune",
     "finetune": ".finetune",
+    "Outcome": ".common",
+    "build_encoder": ".extract",
+    "run_extract": ".extract",
+    "run_knn": ".knn",
+    "run_probe": ".probe",
+    "run_fewshot": ".fewshot",
+    "build_report": ".report",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -77,8 +77,7 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
     from ..data.manifest import load_rocog
     from ..data.sampling import SamplerConfig
     from ..encoders import create_encoder
-    from ..evaluators.knn import evaluate_knn
-    from ..evaluators.results import write_result
+    from .knn import run_knn
     from ..features.extract import extract_features
     from ..features.store import FeatureStore
     from ..report import write_report
@@ -130,16 +129,17 @@ def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None
             stores[set_name] = FeatureStore(store_path).load()
         test = stores["target-test"]
         summary.n_test = len(test)
-        summary.chance = 1.0 / len(test.class_names)
+        summary.chance = 1.0 / len(set(test.labels.tolist()))  # classes present in the test set
         for source in DEMO_TRAIN_SOURCES:
             train = [stores[s] for s in source.split("+")]
             summary.n_train[source] = sum(len(t) for t in train)
-            result = evaluate_knn(train, test, k=cfg.k, metric=cfg.metric, bootstrap=cfg.bootstrap, seed=cfg.seed)
-            path = write_result(result, results_dir)
-            summary.result_files.append(path)
-            summary.accuracy.setdefault(enc_name, {})[source] = result.accuracy
-            if result.ci is not None:
-                summary.ci.setdefault(enc_name, {})[source] = (result.ci[0], result.ci[1])
+            outcome = run_knn(train, test, k=cfg.k, metric=cfg.metric, bootstrap=cfg.bootstrap, seed=cfg.seed,
+                              out=results_dir)
+            summary.result_files.append(outcome.path)
+            m = outcome.doc["metrics"]
+            summary.accuracy.setdefault(enc_name, {})[source] = m["accuracy"]
+            if m.get("ci") is not None:
+                summary.ci.setdefault(enc_name, {})[source] = (m["ci"][0], m["ci"][1])
     summary.seconds["extract+knn"] = time.perf_counter() - t1
     summary.report = write_report(results_dir, out / "report")
     summary.seconds["total"] = time.perf_counter() - t0

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, EncoderError
+from .common import Outcome, finish, lookup, request_identity
 
 if TYPE_CHECKING:
     from ..encoders.base import Encoder
@@ -37,7 +38,7 @@ SAME_MODEL = "features and text embeddings must come from the same model"
 
 def stored_encoder(test: FeatureSet) -> tuple[str | None, str | None]:
     """``(encoder name, weights SHA-256)`` recorded in a feature set's metadata (None when absent)."""
-    from ..evaluators.knn import encoder_name_of
+    from ..evaluators.common import encoder_name_of
 
     name = encoder_name_of(test)
     meta = test.meta if isinstance(test.meta, dict) else {}
@@ -104,7 +105,8 @@ def run_zero_shot(
     prompt_set: str | None = None,
     encoder: Encoder | None = None,
     encoder_options: Mapping[str, Any] | None = None,
-) -> tuple[ZeroShotResult, Path | None]:
+    overwrite: bool = False,
+) -> Outcome:
     """Zero-shot accuracy of the videos in ``test_store`` from class prompts.
 
     ``test_store``: a feature store folder or a loaded :class:`FeatureSet`.
@@ -117,9 +119,10 @@ def run_zero_shot(
     ``encoder_options``: keyword options for the encoder's factory (``--encoder-opt``), e.g.
     ``tokenizer`` or the ``seed`` of a test preset; they must rebuild the model that
     extracted the store (same weights SHA-256), and are refused with a given ``encoder``.
+    Returns an :class:`~gesturebench.api.common.Outcome`; with ``out``, the same evaluation
+    already there is a cache hit (no model is built) unless ``overwrite``.
     """
     from ..encoders.registry import create_encoder, get_entry
-    from ..evaluators.results import write_result
     from ..evaluators.zeroshot import evaluate_zero_shot, flatten_prompts, load_prompts
     from ..types import FeatureSet
 
@@ -150,12 +153,25 @@ def run_zero_shot(
     set_name = prompt_set or set_name
     texts, sizes = flatten_prompts(table, test.class_names)
 
+    ident = request_identity(
+        "zeroshot", {"prompt_set": set_name, "prompts": {c: list(table[c]) for c in test.class_names},
+                     "bootstrap": bootstrap, "seed": seed}, test)
+    # a cache hit needs no model -- unless the caller asked for a model of their own, which must be
+    # checked against the store first (a wrong --weights is an error even when the result exists)
+    checks_model = encoder is not None or weights is not None or bool(encoder_options)
+    hit = None if checks_model else lookup(out, ident, overwrite)
+    if hit is not None:
+        return hit
+
     if encoder is None:
         encoder = create_encoder(name, weights=weights, device=device, **dict(encoder_options or {}))
     if not getattr(encoder, "supports_text", False):
         raise no_text_tower(name)
     sha = encoder.weights_sha256()
     check_same_model(label, stored_name, stored_sha, name, sha, weights)
+    hit = lookup(out, ident, overwrite) if checks_model else None
+    if hit is not None:
+        return hit
 
     log.info("embedding %d prompts (%s) with %s", len(texts), set_name, name)
     text_emb = embed_texts(encoder, texts)
@@ -169,5 +185,4 @@ def run_zero_shot(
         "encoder_weights_sha256": sha,
     }
     result = dataclasses.replace(result, settings=settings)
-    path = write_result(result, out) if out is not None else None
-    return result, (Path(path) if path is not None else None)
+    return finish(result, out, overwrite, ident)

@@ -48,7 +48,17 @@ class BenchResult:
         return [r for r in self.rows if r["variant"] == label and (status is None or r["status"] == status)]
 
     def to_dict(self) -> dict[str, Any]:
+        from ..tasks.base import SCHEMA
+
+        encoders = sorted({str(v.get("encoder")) for v in self.variants})
         return {
+            # a result document of task "bench" (gesturebench.tasks.bench), so `report` reads it
+            "schema": SCHEMA,
+            "task": "bench",
+            "encoder": "+".join(encoders) or "unknown",
+            "settings": {k: v for k, v in self.config.items() if k not in ("device",)},
+            "created": self.environment.get("time_utc") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "provenance": {k: self.environment.get(k) for k in ("git_revision", "versions", "machine")},
             "kind": "gesturebench.bench",
             "format_version": 1,
             "config": self.config,

@@ -76,24 +76,30 @@ def parse_encoder_opts(values: list[str] | None) -> dict:
     return out
 
 
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Evaluate again even when the same evaluation's result file exists.")
+]
+
+
 def print_classification(
     header: str,
-    result: Any,
+    doc: dict[str, Any],
     extra_summary: dict[str, str] | None = None,
     extra_class_columns: dict[str, list[str]] | None = None,
 ) -> None:
-    """Print a classification result (k-NN, zero-shot, probe): a header line, a summary
+    """Print a classification result document (k-NN, zero-shot, probe): a header line, a summary
     table (top-1, CI, mean per-class, chance, extras) and a per-class table."""
     from rich.table import Table
 
-    from ..report.tables import pct
+    from ..report.format import pct
 
+    m = doc["metrics"]
     console.print(header, highlight=False, soft_wrap=True)
     summary_cells = {
-        "top-1 %": pct(result.accuracy),
-        "95% CI": f"{pct(result.ci[0])}–{pct(result.ci[1])}" if result.ci else "–",
-        "mean per-class %": pct(result.mean_per_class_accuracy),
-        "chance %": pct(result.chance),
+        "top-1 %": pct(m["accuracy"]),
+        "95% CI": f"{pct(m['ci'][0])}–{pct(m['ci'][1])}" if m.get("ci") else "–",
+        "mean per-class %": pct(m["mean_per_class_accuracy"]),
+        "chance %": pct(m["chance"]),
         **(extra_summary or {}),
     }
     summary = Table(show_header=True, header_style="bold")
@@ -106,6 +112,14 @@ def print_classification(
     per_class.add_column("class")
     for col in (*extra, "test videos", "accuracy %"):
         per_class.add_column(col, justify="right")
-    for i, (name, row, acc) in enumerate(zip(result.class_names, result.confusion, result.per_class_accuracy)):
+    for i, (name, row, acc) in enumerate(zip(doc["class_names"], doc["confusion"], m["per_class_accuracy"])):
         per_class.add_row(name, *(values[i] for values in extra.values()), str(sum(row)), pct(acc))
     console.print(per_class)
+
+
+def print_written(outcome: Any) -> None:
+    """``wrote PATH`` or ``cache hit: PATH`` for an evaluation outcome."""
+    if outcome.path is None:
+        return
+    what = "cache hit (same evaluation; --overwrite to redo):" if outcome.cached else "wrote"
+    console.print(f"{what} {outcome.path}", highlight=False, soft_wrap=True)

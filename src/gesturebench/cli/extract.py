@@ -7,60 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, EncoderOptsOpt, console, parse_encoder_opts, warn
+from .common import DeviceOpt, EncoderOptsOpt, console, err_console, parse_encoder_opts, warn
 
 #: how many skipped videos the warning lists before pointing at `features info`
 SHOW_BAD = 20
 
 
-def _speed_column() -> Any:
-    from rich.progress import ProgressColumn
-    from rich.text import Text
+def build_encoder(*args: Any, **kwargs: Any) -> Any:
+    """Moved to :func:`gesturebench.api.extract.build_encoder` (kept for old imports)."""
+    from ..api.extract import build_encoder as build
 
-    class VideosPerSecond(ProgressColumn):
-        def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("-- videos/s" if speed is None else f"{speed:.1f} videos/s", style="progress.data.speed")
-
-    return VideosPerSecond()
-
-
-def build_encoder(
-    name: str, weights: Path | None, device: str, frames: int | None, options: dict[str, Any] | None = None
-) -> Any:
-    """Create ``name`` for ``--frames`` clips, with ``--encoder-opt`` ``options`` for its factory.
-
-    Encoders that take any frame count (``accepts_any_num_frames``, e.g. V-JEPA 2) are used
-    as created; otherwise a count other than the preset's asks the factory to rebuild for it
-    (training-free encoders such as pixels and motion can), and a model with a fixed
-    temporal size refuses, naming the count that works. An option the factory does not
-    take is an :class:`EncoderError` naming it (see ``create_encoder``).
-    """
-    from ..encoders.registry import create_encoder, get_entry
-    from ..errors import ConfigError, EncoderError, WeightsError
-
-    opts = dict(options or {})
-    entry = get_entry(name)
-    if frames is not None and "num_frames" in opts:
-        if opts["num_frames"] != frames:
-            raise ConfigError(
-                f"--frames {frames} and --encoder-opt num_frames={opts['num_frames']} disagree; give one of them"
-            )
-        frames = None  # the option asks the factory for it already
-    if frames is None or frames == entry.spec.num_frames:
-        return create_encoder(name, weights=weights, device=device, **opts)
-    try:
-        return create_encoder(name, weights=weights, device=device, **opts, num_frames=frames)
-    except WeightsError:
-        raise
-    except (TypeError, ConfigError, EncoderError) as exc:
-        enc = create_encoder(name, weights=weights, device=device, **opts)
-        if getattr(enc, "accepts_any_num_frames", False):
-            return enc
-        raise ConfigError(
-            f"encoder {name!r} takes {entry.spec.num_frames} frames per clip and cannot be built for "
-            f"--frames {frames} ({exc}); use --frames {entry.spec.num_frames} or leave it out"
-        ) from None
+    return build(*args, **kwargs)
 
 
 def extract(
@@ -92,28 +49,35 @@ def extract(
     Rerunning the same command is a cache hit; after an interruption it resumes.
     Videos that cannot be decoded are skipped and listed (exit 0) unless --strict.
     """
+    import time
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from ..api.extract import build_encoder, run_extract
     from ..data.manifest import load_manifest
-    from ..data.sampling import SamplerConfig
-    from ..features.extract import extract_features
-    from ..features.loader import resolve_workers
+    from .progress import rate_column
 
     options = parse_encoder_opts(encoder_opt)
-    n_workers = resolve_workers(workers)
     manifest = load_manifest(data, list(lists) if lists else None)
     enc = build_encoder(encoder, weights, device, frames, options)
-    sampler_cfg = SamplerConfig(name=sampler, num_frames=enc.spec.num_frames if frames is None else frames)
 
     columns = (
         TextColumn("extract {task.description}"), BarColumn(), MofNCompleteColumn(),
-        _speed_column(), TextColumn("ETA"), TimeRemainingColumn(),
+        rate_column("videos"), TextColumn("ETA"), TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*columns, console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
         task = bar.add_task(enc.name, total=len(manifest))
-        report = extract_features(
-            manifest, enc, out, sampler_cfg, batch_size=batch_size, workers=n_workers, strict=strict,
-            overwrite=overwrite, progress=lambda done, total: bar.update(task, completed=done, total=total),
+
+        def progress(done: int, total: int) -> None:
+            if "origin" not in bar.tasks[task].fields:
+                bar.update(task, origin=(time.perf_counter(), done))
+            bar.update(task, completed=done, total=total)
+            if done >= total:
+                bar.update(task, end=time.perf_counter())
+
+        report = run_extract(
+            data, enc, out, frames=frames, sampler=sampler, batch_size=batch_size, workers=workers, device=device,
+            strict=strict, overwrite=overwrite, manifest=manifest, progress=progress,
         )
 
     if report.note:
@@ -127,7 +91,7 @@ def extract(
         resumed = f", {report.reused} reused from an earlier run" if report.reused else ""
         console.print(
             f"extracted {report.extracted}/{report.total} videos with {enc.name} -> {out} "
-            f"({report.computed} encoded{resumed}; {report.seconds:.1f} s, {report.videos_per_s:.1f} videos/s, "
+            f"({report.computed} encoded{resumed}; {report.seconds:.1f} s, {report.videos_per_s:.1f} videos/s encoded, "
             f"device {report.device}, key {report.key[:12]})"
         )
     if report.bad:

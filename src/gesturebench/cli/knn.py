@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from .common import AllowOverlapOpt, DeviceOpt, SeedOpt, console, print_classification
-
-if TYPE_CHECKING:
-    from ..types import FeatureSet
+from .common import AllowOverlapOpt, DeviceOpt, OverwriteOpt, SeedOpt, console, print_classification, print_written
 
 
-def _load_store(path: Path) -> FeatureSet:
-    """Load one feature store (a seam the tests replace)."""
-    from ..features.store import FeatureStore
-
-    return FeatureStore(path).load()
-
-
-def _print_result(result: Any) -> None:
-    counts = ", ".join(f"{d} {n}" for d, n in result.n_train_per_domain.items())
+def _print_result(doc: dict[str, Any]) -> None:
+    counts = ", ".join(f"{d} {n}" for d, n in doc["train"]["n_per_domain"].items())
+    s = doc["settings"]
     print_classification(
-        f"[bold]k-NN[/bold] k={result.settings['k']} {result.settings['metric']} | encoder [cyan]{result.encoder}[/cyan] | "
-        f"train {result.train_source} ({counts}) | test {result.test_source} ({result.n_test})",
-        result,
+        f"[bold]k-NN[/bold] k={s['k']} {s['metric']} | encoder [cyan]{doc['encoder']}[/cyan] | "
+        f"train {doc['train']['source']} ({counts}) | test {doc['test']['source']} ({doc['test']['n']})",
+        doc,
     )
 
 
@@ -35,41 +26,44 @@ def knn(
     k: Annotated[int, typer.Option("-k", "--k", help="Number of neighbours.")] = 3,
     metric: Annotated[str, typer.Option("--metric", help="Distance: l2 or cosine.")] = "l2",
     out: Annotated[
-        Path, typer.Option("--out", help="Result file (*.json) or folder (templated file name).")
+        Path, typer.Option("--out", help="Result file (*.json) or folder (file named by the result's identity).")
     ] = Path("results"),
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
     seed: SeedOpt = 0,
+    overwrite: OverwriteOpt = False,
     device: DeviceOpt = "auto",
     allow_overlap: AllowOverlapOpt = False,
 ) -> None:
     """Classify every test video by its k nearest training videos; print and save the accuracy."""
+    from ..api.knn import run_knn
     from ..errors import check_choice, check_positive_int
-    from ..evaluators.knn import METRICS, evaluate_knn
-    from ..evaluators.results import write_result
+    from ..evaluators.knn import METRICS
 
     check_positive_int("-k", k)
     check_choice("--metric", metric, METRICS)
     from ..evaluators.metrics import check_bootstrap
 
     check_bootstrap(bootstrap)
-    train_sets = [_load_store(p) for p in train]
-    test_set = _load_store(test)
-    result = evaluate_knn(train_sets, test_set, k=k, metric=metric, bootstrap=bootstrap, seed=seed, device=device,
-                          allow_overlap=allow_overlap)
-    _print_result(result)
-    path = write_result(result, out)
-    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    outcome = run_knn(train, test, k=k, metric=metric, bootstrap=bootstrap, seed=seed, device=device, out=out,
+                      overwrite=overwrite, allow_overlap=allow_overlap)
+    _print_result(outcome.doc)
+    print_written(outcome)
 
 
 def report(
-    results: Annotated[Path, typer.Argument(help="Folder of result JSON files.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder for report.md and figures.")] = Path("report"),
+    results: Annotated[list[Path], typer.Argument(help="Folder(s) of result JSON files, or result files.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: index.html, report.md, tables.csv, tables.tex, figures/.")] = Path("report"),
+    reference: Annotated[
+        Path | None, typer.Option("--reference", help="YAML of the study's reference numbers to show beside ours.")
+    ] = None,
+    title: Annotated[str, typer.Option("--title", help="Report title.")] = "gesturebench results",
 ) -> None:
-    """Build a Markdown report (study table, confusion matrices, bar chart) from result files."""
-    from ..report import write_report
+    """Build the report (HTML, Markdown, CSV, LaTeX; a section per task present) from result files."""
+    from ..api.report import build_report
 
-    path = write_report(results, out)
-    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    path = build_report(results[0] if len(results) == 1 and results[0].is_dir() else results, out,
+                        title=title, reference=reference)
+    console.print(f"wrote {path.parent / 'index.html'} and {path}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

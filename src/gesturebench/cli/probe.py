@@ -7,39 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import AllowOverlapOpt, DeviceOpt, SeedOpt, console, print_classification
+from .common import AllowOverlapOpt, DeviceOpt, OverwriteOpt, SeedOpt, console, print_classification, print_written
+from .progress import stage_progress
 
 
-def _load_store(path: Path) -> Any:
-    """Load one feature store (a seam the tests replace)."""
-    from ..features.store import FeatureStore
+def _print_probe(doc: dict[str, Any]) -> None:
+    from ..report.format import pct
 
-    return FeatureStore(path).load()
-
-
-def _print_probe(result: Any) -> None:
-    from ..report.tables import pct
-
-    counts = ", ".join(f"{d} {n}" for d, n in result.n_train_per_domain.items())
-    s = result.settings
+    counts = ", ".join(f"{d} {n}" for d, n in doc["train"]["n_per_domain"].items())
+    s, m = doc["settings"], doc["metrics"]
     print_classification(
-        f"[bold]linear probe[/bold] wd={s['weight_decay']:g} | encoder [cyan]{result.encoder}[/cyan] | "
-        f"train {result.train_source} ({counts}) | test {result.test_source} ({result.n_test})",
-        result,
+        f"[bold]linear probe[/bold] wd={s['weight_decay']:g} | encoder [cyan]{doc['encoder']}[/cyan] | "
+        f"train {doc['train']['source']} ({counts}) | test {doc['test']['source']} ({doc['test']['n']})",
+        doc,
         extra_summary={
-            "train %": pct(result.train_accuracy),
-            "L-BFGS iters": f"{result.iterations}" + ("" if result.converged else " (cap)"),
+            "train %": pct(m.get("train_accuracy")),
+            "L-BFGS iters": f"{m.get('iterations')}" + ("" if m.get("converged", True) else " (cap)"),
         },
     )
-
-
-def _check_wd(value: float) -> None:
-    import math
-
-    from ..errors import ConfigError
-
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"--weight-decay must be a finite number >= 0; got {value!r}")
 
 
 def probe(
@@ -49,52 +34,50 @@ def probe(
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum L-BFGS iterations.")] = 200,
     balanced: Annotated[bool, typer.Option("--balanced", help="Class-balanced loss weights.")] = False,
     out: Annotated[
-        Path, typer.Option("--out", help="Result file (*.json) or folder (templated file name).")
+        Path, typer.Option("--out", help="Result file (*.json) or folder (file named by the result's identity).")
     ] = Path("results"),
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
     seed: SeedOpt = 0,
+    overwrite: OverwriteOpt = False,
     device: DeviceOpt = "auto",
     allow_overlap: AllowOverlapOpt = False,
 ) -> None:
     """Train a linear probe (logistic regression) on frozen features; print and save its test accuracy."""
-    from ..errors import check_positive_int
-    from ..evaluators.probe import evaluate_probe, write_probe_result
+    from ..api.probe import run_probe
 
-    _check_wd(weight_decay)
-    check_positive_int("--epochs", epochs)
-    train_sets = [_load_store(p) for p in train]
-    test_set = _load_store(test)
-    result = evaluate_probe(train_sets, test_set, weight_decay=weight_decay, epochs=epochs, class_balanced=balanced,
-                            bootstrap=bootstrap, seed=seed, device=device, allow_overlap=allow_overlap)
-    _print_probe(result)
-    path = write_probe_result(result, out)
-    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    with console.status("fitting the linear probe (L-BFGS)", spinner="dots"):
+        outcome = run_probe(train, test, weight_decay=weight_decay, epochs=epochs, balanced=balanced,
+                            bootstrap=bootstrap, seed=seed, device=device, out=out, overwrite=overwrite,
+                            allow_overlap=allow_overlap)
+    _print_probe(outcome.doc)
+    print_written(outcome)
 
 
-def _print_curve(result: Any) -> None:
+def _print_curve(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from ..report.tables import pct
+    from ..report.format import pct
 
+    base, pool, test = doc["base"], doc["pool"], doc["test"]
     console.print(
-        f"[bold]few-shot {result.method}[/bold] | encoder [cyan]{result.encoder}[/cyan] | "
-        f"base {result.base_source or 'none'} ({result.n_base}) + {result.pool_source} shots | "
-        f"test {result.test_source} ({result.n_test})",
+        f"[bold]few-shot {doc['method']}[/bold] | encoder [cyan]{doc['encoder']}[/cyan] | "
+        f"base {base['source'] or 'none'} ({base['n']}) + {pool['source']} shots | "
+        f"test {test['source']} ({test['n']})",
         highlight=False,
         soft_wrap=True,
     )
     table = Table(show_header=True, header_style="bold")
     for col in ("shots", "train", "top-1 %", "95% CI", "sd", "runs", "short classes"):
         table.add_column(col, justify="right")
-    for p in result.points:
-        ci = f"{pct(p.ci[0])}–{pct(p.ci[1])}" if p.ci else "–"
-        n = result.n_base + round(sum(p.n_sampled) / len(p.n_sampled))
-        short = "all" if len(p.short_classes) == len(result.class_names) else ", ".join(p.short_classes) or "–"
-        table.add_row(str(p.shots), str(n), pct(p.mean), ci, pct(p.std), str(len(p.accuracies)), short)
+    for p in doc["curve"]:
+        ci = f"{pct(p['ci'][0])}–{pct(p['ci'][1])}" if p.get("ci") else "–"
+        n = base["n"] + round(sum(p["n_sampled"]) / len(p["n_sampled"]))
+        short = "all" if len(p["short_classes"]) == len(doc["class_names"]) else ", ".join(p["short_classes"]) or "–"
+        table.add_row(str(p["shots"]), str(n), pct(p["mean_accuracy"]), ci, pct(p["std"]), str(len(p["accuracies"])), short)
     console.print(table)
-    console.print(f"shots = labelled {result.pool_source} videos per class (short: classes with fewer, all used); "
-                  f"top-1 = mean over runs; "
-                  f"chance {pct(result.chance)}%", highlight=False, soft_wrap=True)
+    console.print(f"shots = labelled {pool['source']} videos per class (short: classes with fewer, all used); "
+                  f"top-1 = mean over runs; 95% CI: Student-t over runs; "
+                  f"chance {pct(doc['chance'])}% (classes in the test set)", highlight=False, soft_wrap=True)
 
 
 def fewshot(
@@ -113,41 +96,24 @@ def fewshot(
     ] = True,
     out: Annotated[Path, typer.Option("--out", help="Output folder for the curve JSON and PNG.")] = Path("results/fewshot"),
     seed: SeedOpt = 0,
+    overwrite: OverwriteOpt = False,
     device: DeviceOpt = "auto",
     allow_overlap: AllowOverlapOpt = False,
 ) -> None:
     """Accuracy against labelled target videos per class (with an optional base set always included)."""
-    from rich.progress import Progress
+    from ..api.fewshot import curve_figure, run_fewshot
 
-    from ..errors import check_choice, check_positive_int
-    from ..evaluators.fewshot import METHODS, curve_png, fewshot_curve, parse_shots, write_fewshot_result
-
-    shot_list = parse_shots(shots, "--shots")
-    check_choice("--method", method, METHODS)
-    check_positive_int("--repeats", repeats)
-    check_positive_int("-k", k)
-    _check_wd(weight_decay)
-    base_sets = [_load_store(p) for p in base or []]
-    pool_set = _load_store(pool)
-    test_set = _load_store(test)
-    runs = [base_sets] + ([[]] if base_sets and compare else [])
-    results = []
-    with Progress(console=console, transient=True) as bar:
-        for b in runs:
-            task = bar.add_task(f"{method}, base {'+'.join(x.key[:8] for x in b) or 'none'}", total=None)
-            results.append(fewshot_curve(
-                pool_set, test_set, shots=shot_list, repeats=repeats, method=method, base=b, k=k,
-                weight_decay=weight_decay, seed=seed, device=device, allow_overlap=allow_overlap,
-                progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
-            ))
-    paths = []
-    for res in results:
-        _print_curve(res)
-        paths.append(write_fewshot_result(res, out))
-    png = paths[0].with_suffix(".png")
-    curve_png(results[0], png, others=results[1:])
-    for p in [*paths, png]:
-        console.print(f"wrote {p}", highlight=False, soft_wrap=True)
+    with stage_progress(unit="fits") as progress:
+        outcomes = run_fewshot(
+            pool, test, base=base or [], shots=shots, repeats=repeats, method=method, k=k, weight_decay=weight_decay,
+            compare=compare, seed=seed, device=device, out=out, overwrite=overwrite, progress=progress,
+            allow_overlap=allow_overlap,
+        )
+    for o in outcomes:
+        _print_curve(o.doc)
+        print_written(o)
+    png = curve_figure(outcomes, outcomes[0].path.with_suffix(".png"))
+    console.print(f"wrote {png}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

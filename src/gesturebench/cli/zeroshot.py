@@ -7,15 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, EncoderOptsOpt, SeedOpt, console, parse_encoder_opts, print_classification
+from .common import (
+    DeviceOpt,
+    EncoderOptsOpt,
+    OverwriteOpt,
+    SeedOpt,
+    console,
+    parse_encoder_opts,
+    print_classification,
+    print_written,
+)
 
 
-def _print_result(result: Any, path: Path | None) -> None:
-    s = result.settings
+def _print_result(doc: dict[str, Any]) -> None:
+    s = doc["settings"]
     print_classification(
-        f"[bold]zero-shot[/bold] | encoder [cyan]{result.encoder}[/cyan] | prompt set [cyan]{s['prompt_set']}[/cyan] "
-        f"({sum(s['prompts_per_class'])} prompts) | test {result.test_source} ({result.n_test})",
-        result,
+        f"[bold]zero-shot[/bold] | encoder [cyan]{doc['encoder']}[/cyan] | prompt set [cyan]{s['prompt_set']}[/cyan] "
+        f"({sum(s['prompts_per_class'])} prompts) | test {doc['test']['source']} ({doc['test']['n']})",
+        doc,
         extra_class_columns={"prompts": [str(n) for n in s["prompts_per_class"]]},
     )
 
@@ -37,6 +46,7 @@ def zeroshot(
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CI (0: none).")] = 1000,
     seed: SeedOpt = 0,
     encoder_opt: EncoderOptsOpt = None,
+    overwrite: OverwriteOpt = False,
     device: DeviceOpt = "auto",
 ) -> None:
     """Classify every test video by the class whose text descriptions it is most similar to."""
@@ -47,12 +57,12 @@ def zeroshot(
         raise ConfigError(f"--bootstrap must be >= 0; got {bootstrap}")
     options = parse_encoder_opts(encoder_opt)
     with console.status("embedding prompts and classifying", spinner="dots"):
-        result, path = run_zero_shot(
+        outcome = run_zero_shot(
             test, encoder_name=encoder, weights=weights, prompts=prompts, device=device,
-            bootstrap=bootstrap, seed=seed, out=out, encoder_options=options,
+            bootstrap=bootstrap, seed=seed, out=out, encoder_options=options, overwrite=overwrite,
         )
-    _print_result(result, path)
-    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    _print_result(outcome.doc)
+    print_written(outcome)
 
 
 def register(app: typer.Typer) -> None:

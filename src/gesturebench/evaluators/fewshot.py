@@ -281,7 +281,7 @@ def fewshot_curve(
         test_key=test.key,
         test_source=source_label(test.domains),
         n_test=len(test),
-        chance=1.0 / c,
+        chance=1.0 / len(set(test.labels.tolist())),  # classes actually in the test set
         samples=tuple(samples),
     )
 
@@ -313,23 +313,13 @@ def curve_png(result: FewShotResult, path: Any, others: Sequence[FewShotResult] 
 
 
 def fewshot_filename(doc: dict[str, Any]) -> str:
-    from .probe import _slug
+    from .results import result_filename
 
-    base = _slug(doc["base"]["source"] or "none")
-    return (f"fewshot__{_slug(doc['encoder'])}__{doc['method']}__base-{base}__pool-{_slug(doc['pool']['source'])}"
-            f"__test-{_slug(doc['test']['source'])}.json")
+    return result_filename(doc)
 
 
-def write_fewshot_result(result: FewShotResult, out: Any) -> Any:
-    """Write the curve JSON (``schema``, ``created``, ``provenance`` added); ``out``: file or folder."""
-    from pathlib import Path
+def write_fewshot_result(result: FewShotResult, out: Any, *, overwrite: bool = False) -> Any:
+    """Write the curve JSON (a ``fewshot`` result document); ``out``: file or folder. See :func:`results.write_result`."""
+    from .results import write_result
 
-    from ..fileio import atomic_write_json
-    from .results import result_document
-
-    doc = result_document(result)
-    doc["schema"] = "gesturebench.fewshot/1"
-    out = Path(out)
-    path = out if out.suffix.lower() == ".json" else out / fewshot_filename(doc)
-    atomic_write_json(path, doc)
-    return path
+    return write_result(result, out, overwrite=overwrite)

@@ -34,9 +34,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError, EvaluationError, check_choice, check_positive_int
-from ..types import DOMAINS, FeatureSet
+from ..types import FeatureSet
 from . import metrics as M
 from .checks import check_pair
+from .common import check_inputs, encoder_identity, encoder_name_of, source_label, weights_sha_of
+
+# old private names, still imported by probe/fewshot
+_check_inputs = check_inputs
+_encoder_identity = encoder_identity
 
 if TYPE_CHECKING:
     import torch
@@ -317,39 +322,6 @@ def knn_predict(
 # --------------------------------------------------------------------------- evaluation
 
 
-def _encoder_meta(fs: FeatureSet) -> Any:
-    meta = fs.meta if isinstance(fs.meta, dict) else {}
-    settings = meta.get("settings")
-    if isinstance(settings, dict) and settings.get("encoder"):  # feature store layout
-        return settings["encoder"]
-    return meta.get("encoder") or meta.get("encoder_name")
-
-
-def encoder_name_of(fs: FeatureSet) -> str:
-    """The encoder named in a feature set's metadata, or ``"unknown"``."""
-    enc = _encoder_meta(fs)
-    if isinstance(enc, dict):
-        enc = enc.get("name")
-    return str(enc) if enc else "unknown"
-
-
-def _encoder_identity(fs: FeatureSet) -> str | None:
-    """``name`` (plus ``@sha256[:12]`` of the weights when recorded), or None if unknown."""
-    enc = _encoder_meta(fs)
-    name = encoder_name_of(fs)
-    if name == "unknown":
-        return None
-    sha = enc.get("weights_sha256") if isinstance(enc, dict) else None
-    return f"{name}@{str(sha)[:12]}" if sha else name
-
-
-def source_label(domains: Any) -> str:
-    """``synthetic``, ``real``, ``target`` or a ``+``-joined mix, in :data:`DOMAINS` order."""
-    present = set(domains)
-    known = [d for d in DOMAINS if d in present]
-    return "+".join(known + sorted(present - set(DOMAINS))) or "none"
-
-
 @dataclass(frozen=True)
 class KnnResult(M.ClassificationDocument):
     """Everything one k-NN run measured; :meth:`to_dict` is the result-file body."""
@@ -393,43 +365,6 @@ class KnnResult(M.ClassificationDocument):
         )
 
 
-def _check_inputs(train: list[FeatureSet], test: FeatureSet, k: int) -> None:
-    if not train:
-        raise EvaluationError("no training feature sets given")
-    ref = train[0]
-    for i, fs in enumerate(train[1:], start=2):
-        if fs.class_names != ref.class_names:
-            raise EvaluationError(
-                f"training set {i} has classes {list(fs.class_names)} but training set 1 has {list(ref.class_names)}"
-            )
-        if fs.dim != ref.dim:
-            raise EvaluationError(f"training set {i} has feature dimension {fs.dim} but training set 1 has {ref.dim}")
-    if test.class_names != ref.class_names:
-        raise EvaluationError(
-            f"test classes {list(test.class_names)} differ from training classes {list(ref.class_names)}"
-        )
-    if test.dim != ref.dim:
-        raise EvaluationError(f"test feature dimension {test.dim} differs from training dimension {ref.dim}")
-    c = len(ref.class_names)
-    if c == 0:
-        raise EvaluationError("the class list is empty")
-    for name, fs in [("test", test)] + [(f"training set {i}", t) for i, t in enumerate(train, start=1)]:
-        bad = sorted({int(v) for v in fs.labels if v < 0 or v >= c})
-        if bad:
-            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-            raise EvaluationError(f"{name} has labels outside the class list (0..{c - 1}): {shown}")
-    if len(test) == 0:
-        raise EvaluationError("the test set is empty")
-    n = sum(len(t) for t in train)
-    if n == 0:
-        raise EvaluationError("the training sets are empty")
-    if k > n:
-        raise EvaluationError(f"k={k} exceeds the number of training videos ({n})")
-    encs = {_encoder_identity(fs) for fs in [*train, test]} - {None}
-    if len(encs) > 1:
-        raise EvaluationError(f"features come from different encoders: {', '.join(sorted(encs))}")
-
-
 def evaluate_knn(
     train: list[FeatureSet] | FeatureSet,
     test: FeatureSet,
@@ -452,7 +387,7 @@ def evaluate_knn(
     check_choice("metric", metric, METRICS)
     M.check_bootstrap(bootstrap)
     train = [train] if isinstance(train, FeatureSet) else list(train)
-    _check_inputs(train, test, k)
+    check_inputs(train, test, k)
     overlap = check_pair(train, test, allow_overlap=allow_overlap)
     class_names = train[0].class_names
     c = len(class_names)
@@ -487,6 +422,7 @@ def evaluate_knn(
         "seed": seed,
         "confidence": confidence,
         "device": dev.type,
+        "encoder_weights_sha256": weights_sha_of(test),
     }
     if overlap["rows"]:
         settings["overlap_allowed"] = len(overlap["rows"])

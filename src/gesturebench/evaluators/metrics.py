@@ -136,7 +136,8 @@ def classification_summary(
         "per_class_accuracy": per_class_accuracy(t, p, num_classes),
         "ci": [lo, hi] if bootstrap else None,
         "ci_confidence": confidence,
-        "chance": chance_level(num_classes),
+        # chance from the classes actually present in the test set, not the class list
+        "chance": chance_level(len(np.unique(t))) if t.size else chance_level(num_classes),
         "confusion": confusion_matrix(t, p, num_classes).tolist(),
         "n": int(t.size),
     }

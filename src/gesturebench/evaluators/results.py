@@ -1,30 +1,35 @@
 """Result files: one JSON per evaluation run, with everything needed to trust it.
 
 A result file is the evaluator's ``to_dict()`` plus ``schema``, ``created``
-(UTC) and ``provenance`` (git revision, library versions, machine). Files are
-written atomically under a templated name, e.g.
-``knn__motion__train-synthetic+target__test-target__k3-l2.json``.
+(UTC) and ``provenance`` (git revision, library versions, machine). Its name
+comes from the task type's identity (:mod:`gesturebench.tasks`): task, encoder,
+short weights hash, each input store's source and short key, a settings label
+and a short hash of the settings, e.g.
+``knn__motion__train-synthetic.1a2b3c4d__test-target.9f8e7d6c__k3-l2__s-0a1b2c3d.json``.
+A different evaluation never replaces another's file: writing over a file that
+holds another identity is refused unless ``overwrite``.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ResultError
 from ..fileio import atomic_write_json
+from ..tasks.base import SCHEMA
 
-SCHEMA = "gesturebench.result/1"
-TASKS = ("knn", "zeroshot", "probe")
+if TYPE_CHECKING:
+    from ..tasks.base import Identity
 
 
-def _slug(text: Any) -> str:
-    return re.sub(r"[^A-Za-z0-9._+-]+", "-", str(text)).strip("-") or "none"
+def task_names() -> tuple[str, ...]:
+    from ..tasks import task_names as names
+
+    return names()
 
 
 def result_document(result: Any) -> dict[str, Any]:
@@ -38,70 +43,77 @@ def result_document(result: Any) -> dict[str, Any]:
     return doc
 
 
-def result_filename(doc: dict[str, Any]) -> str:
-    """Templated file name identifying the run's encoder, data and settings."""
-    s = doc.get("settings", {})
-    enc = _slug(doc.get("encoder", "unknown"))
-    test = _slug(doc.get("test", {}).get("source", "test"))
-    if doc.get("task") == "zeroshot":
-        return f"zeroshot__{enc}__test-{test}__{_slug(s.get('prompt_set', 'custom'))}.json"
-    train = _slug(doc.get("train", {}).get("source", "train"))
-    if doc.get("task") == "probe":
-        return f"probe__{enc}__train-{train}__test-{test}__wd{s.get('weight_decay'):g}.json"
-    return f"knn__{enc}__train-{train}__test-{test}__k{s.get('k')}-{_slug(s.get('metric'))}.json"
+def result_identity(doc: Mapping[str, Any]) -> Identity:
+    from ..tasks import get_task
+
+    return get_task(doc.get("task")).identity(doc)
 
 
-def write_result(result: Any, out: str | Path) -> Path:
-    """Write a result atomically; ``out`` is a ``.json`` file or a folder (templated name)."""
+def result_filename(doc: Mapping[str, Any]) -> str:
+    """Templated file name identifying the run's task, encoder, weights, stores and settings."""
+    return result_identity(doc).filename()
+
+
+def result_path(out: str | Path, identity: Identity) -> Path:
+    """Where a result of ``identity`` goes: ``out`` itself if it names a ``.json`` file, else a templated name in it."""
+    out = Path(out)
+    return out if out.suffix.lower() == ".json" else out / identity.filename()
+
+
+def cached_result(out: str | Path, identity: Identity) -> tuple[Path, dict[str, Any]] | None:
+    """The result file of exactly this evaluation under ``out``, if one exists and is valid."""
+    path = result_path(out, identity)
+    if not path.is_file():
+        return None
+    try:
+        doc = load_result(path)
+    except ResultError:
+        return None
+    return (path, doc) if result_identity(doc).full() == identity.full() else None
+
+
+def write_result(result: Any, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a result atomically; ``out`` is a ``.json`` file or a folder (templated name).
+
+    A file already holding *another* evaluation is never replaced silently: that is a
+    :class:`ResultError` naming what differs, unless ``overwrite``.
+    """
     doc = result_document(result)
     problem = validate_document(doc)
     if problem:
         raise ResultError(f"refusing to write an invalid result: {problem}")
-    out = Path(out)
-    path = out if out.suffix.lower() == ".json" else out / result_filename(doc)
+    ident = result_identity(doc)
+    path = result_path(out, ident)
+    if path.exists() and not overwrite:
+        try:
+            old = load_result(path)
+        except ResultError as exc:
+            raise ResultError(f"{path} exists and is not a valid result ({exc}); pass --overwrite to replace it") from None
+        if result_identity(old).full() != ident.full():
+            what = ", ".join(result_identity(old).differences(ident)) or "its identity"
+            raise ResultError(f"{path} holds another evaluation (differs in {what}); "
+                              "refusing to replace it (pass --overwrite, or write to a folder)")
     atomic_write_json(path, doc)
     return path
 
 
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def validate_document(doc: Any) -> str | None:
-    """First schema problem of a result document, or None."""
+    """First schema problem of a result document, or None (common fields, then the task's own)."""
+    from ..tasks import get_task
+
     if not isinstance(doc, dict):
         return "top level must be a JSON object"
     if doc.get("schema") != SCHEMA:
         return f"schema must be {SCHEMA!r}; got {doc.get('schema')!r}"
-    if doc.get("task") not in TASKS:
-        return f"task must be one of {', '.join(TASKS)}; got {doc.get('task')!r}"
-    for key, typ in (("encoder", str), ("settings", dict), ("class_names", list), ("metrics", dict),
-                     ("train", dict), ("test", dict), ("confusion", list)):
-        if not isinstance(doc.get(key), typ):
-            return f"{key!r} is missing or not a {typ.__name__}"
-    classes = doc["class_names"]
-    if not classes or not all(isinstance(c, str) for c in classes):
-        return "'class_names' must be a non-empty list of strings"
-    m = doc["metrics"]
-    for key in ("accuracy", "mean_per_class_accuracy", "chance"):
-        if not _is_num(m.get(key)) or not 0.0 <= m[key] <= 1.0:
-            return f"metrics.{key} must be a number in [0, 1]; got {m.get(key)!r}"
-    ci = m.get("ci")
-    if ci is not None and not (isinstance(ci, list) and len(ci) == 2 and all(_is_num(v) for v in ci) and ci[0] <= ci[1]):
-        return f"metrics.ci must be null or [low, high]; got {ci!r}"
-    c = len(classes)
-    cm = doc["confusion"]
-    if len(cm) != c or not all(isinstance(r, list) and len(r) == c and all(isinstance(v, int) and v >= 0 for v in r) for r in cm):
-        return f"'confusion' must be a {c}x{c} matrix of counts"
-    if not isinstance(doc["train"].get("source"), str) or not isinstance(doc["test"].get("source"), str):
-        return "'train.source' and 'test.source' must be strings"
-    if not isinstance(doc["train"].get("keys"), list):
-        return "'train.keys' must be a list of store keys"
-    required = {"knn": ("k", "metric"), "probe": ("weight_decay",)}.get(doc["task"], ())
-    for key in required:
-        if key not in doc["settings"]:
-            return f"settings.{key} is missing"
-    return None
+    try:
+        task = get_task(doc.get("task"))
+    except ResultError as exc:
+        return str(exc)
+    if not isinstance(doc.get("encoder"), str):
+        return "'encoder' is missing or not a str"
+    if not isinstance(doc.get("settings"), dict):
+        return "'settings' is missing or not a dict"
+    return task.validate(doc)
 
 
 def load_result(path: str | Path) -> dict[str, Any]:
@@ -121,15 +133,23 @@ def load_result(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+def _is_result_candidate(path: Path) -> bool:
+    return path.suffix == ".json" and not path.name.startswith(".tmp-")
+
+
 def load_results(source: str | Path | Iterable[str | Path]) -> list[tuple[Path, dict[str, Any]]]:
     """All result files of a folder (``*.json``, sorted) or of an explicit list of paths."""
     if isinstance(source, (str, Path)):
         folder = Path(source)
         if not folder.is_dir():
             raise ResultError(f"results folder not found: {folder}")
-        paths = sorted(p for p in folder.glob("*.json") if not p.name.startswith(".tmp-"))
+        paths = sorted(p for p in folder.glob("*.json") if _is_result_candidate(p))
         if not paths:
             raise ResultError(f"no result files (*.json) in {folder}")
     else:
         paths = [Path(p) for p in source]
     return [(p, load_result(p)) for p in paths]
+
+
+__all__ = ["SCHEMA", "cached_result", "load_result", "load_results", "result_document", "result_filename",
+           "result_identity", "result_path", "validate_document", "write_result"]

@@ -1,4 +1,4 @@
-"""Reports built from result files: Markdown tables and PNG figures."""
+"""Reports built from result files: HTML, Markdown, CSV, LaTeX and figures (all plotting lives here)."""
 
 from .build import write_report
 

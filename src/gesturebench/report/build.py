@@ -1,24 +1,23 @@
-"""``write_report``: a folder of result JSONs -> ``report.md`` + PNG figures."""
+"""``write_report``: result files -> ``index.html`` (self-contained), ``report.md``,
+``tables.csv``, ``tables.tex`` and ``figures/`` (PNG at 200 dpi + SVG).
+
+Each task present gets the section its task type builds (:mod:`gesturebench.tasks`);
+figures left from an earlier report in the same folder are removed.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..errors import ResultError
-from ..evaluators.results import (
-    load_results,
-    result_document,
-    result_filename,
-    validate_document,
-)
+from ..evaluators.results import load_results, result_document, result_filename, validate_document
 from ..fileio import atomic_write_text
-from . import plots
-from .tables import ZERO_SHOT, cell_text, pct, per_class_table, settings_label, study_tables
+from .model import ReportContext, Section
+from .render import to_csv, to_html, to_latex, to_markdown
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +27,14 @@ TARGET_NOTE = (
 )
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-")
-
-
-def _gather(results: Any) -> list[tuple[Path, dict[str, Any]]]:
-    """Folder, or list of result files / result objects / result dicts -> validated documents."""
+def gather(results: Any) -> list[tuple[Path, dict[str, Any]]]:
+    """Folder, or list of folders / result files / result objects / result dicts -> validated documents."""
     if isinstance(results, (str, Path)):
         return load_results(results)
     out = []
     for item in results:
         if isinstance(item, (str, Path)):
-            out.extend(load_results([item]))
+            out.extend(load_results(item if Path(item).is_dir() else [item]))
             continue
         doc = result_document(item)
         problem = validate_document(doc)
@@ -49,77 +44,59 @@ def _gather(results: Any) -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
-def write_report(
-    results: str | Path | Iterable[Any], out_dir: str | Path, title: str = "gesturebench results"
-) -> Path:
-    """Build ``out_dir/report.md`` (study tables, per-run details) with its PNG figures; return its path.
+def build_sections(loaded: list[tuple[Path, dict[str, Any]]], ctx: ReportContext) -> list[Section]:
+    from ..tasks import all_tasks
 
-    ``results``: a folder of result JSONs, or a list of result files, result
-    dataclasses (``KnnResult``, ``ZeroShotResult``) or their ``to_dict()`` dicts.
+    sections = []
+    for task in all_tasks():
+        entries = [(p, d) for p, d in loaded if d["task"] == task.name]
+        sec = task.section(entries, ctx) if entries else None
+        if sec is not None:
+            sections.append(sec)
+    return sections
+
+
+def _remove_stale(ctx: ReportContext) -> None:
+    keep = {p.resolve() for p in ctx.written}
+    if ctx.figures_dir.is_dir():
+        for p in ctx.figures_dir.iterdir():
+            if p.is_file() and p.suffix in (".png", ".svg") and p.resolve() not in keep:
+                p.unlink()
+    for p in ctx.out.glob("*.png"):  # the flat layout of earlier versions
+        p.unlink()
+
+
+def write_report(
+    results: str | Path | Iterable[Any], out_dir: str | Path, title: str = "gesturebench results",
+    reference: Mapping[str, Any] | None = None,
+    figures: bool = True,
+) -> Path:
+    """Build the report of ``results`` in ``out_dir``; returns the path of ``report.md``.
+
+    ``results``: a folder of result JSONs, or a list of folders, result files, result
+    dataclasses or their ``to_dict()`` dicts. ``reference``: see :mod:`.reference`.
+    ``figures=False`` writes the tables only.
     """
-    loaded = _gather(results)
+    loaded = gather(results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    docs = [doc for _, doc in loaded]
-    tables = study_tables(docs)
-
-    md: list[str] = [f"# {title}", ""]
-    md.append(
-        f"{len(docs)} result file(s); generated {datetime.now(timezone.utc).isoformat(timespec='seconds')}. "
-        "Cells: top-1 accuracy % on the test set, with the 95% bootstrap interval in brackets."
-    )
-    md.append("")
-    sources = {d["test"]["source"] for d in docs} | {d["train"]["source"] for d in docs}
+    ctx = ReportContext(out=out, entries=loaded, reference=reference, figures=figures)
+    sections = build_sections(loaded, ctx)
+    tasks = sorted({d["task"] for _, d in loaded})
+    intro = [f"{len(loaded)} result file(s) ({', '.join(tasks)}); generated "
+             f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}."]
+    sources = {d.get("test", {}).get("source", "") for _, d in loaded} | {
+        str(d.get("train", {}).get("source", "")) for _, d in loaded} | {
+        str(d.get("pool", {}).get("source", "")) for _, d in loaded}
     if any("target" in s.split("+") for s in sources):
-        md += [f"> {TARGET_NOTE}", ""]
-
-    for i, table in enumerate(tables, start=1):
-        md += [f"## Test set: {table.test_source} ({table.settings})", "", table.to_markdown(), ""]
-        encoders = sorted(table.rows)
-        values = {
-            (enc, col): (doc["metrics"]["accuracy"], doc["metrics"].get("ci"))
-            for enc, cols in table.rows.items()
-            for col, doc in cols.items()
-        }
-        png = f"accuracy__{i:02d}__test-{_slug(table.test_source)}.png"
-        plots.accuracy_bars_png(encoders, table.columns, values, table.chance, out / png,
-                                title=f"test: {table.test_source} ({table.settings})")
-        md += [f"![accuracy, test set {table.test_source}]({png})", ""]
-
-    md += ["## Runs", ""]
-    for path, doc in loaded:
-        md += _run_section(path, doc, out)
+        intro.append(TARGET_NOTE)
+    if reference and reference.get("note"):
+        intro.append(f"Reference numbers ({reference.get('name')}): {reference['note']}")
+    _remove_stale(ctx)
+    atomic_write_text(out / "index.html", to_html(title, intro, sections))
+    atomic_write_text(out / "tables.csv", to_csv(sections))
+    atomic_write_text(out / "tables.tex", to_latex(sections))
     report = out / "report.md"
-    atomic_write_text(report, "\n".join(md).rstrip() + "\n")
-    log.info("wrote %s from %d result files", report, len(docs))
+    atomic_write_text(report, to_markdown(title, intro, sections, out))
+    log.info("wrote %s from %d result files", report, len(loaded))
     return report
-
-
-def _run_section(path: Path, doc: dict[str, Any], out: Path) -> list[str]:
-    m = doc["metrics"]
-    train = doc["train"]
-    what = settings_label(doc)
-    src = ZERO_SHOT if doc["task"] == "zeroshot" else train["source"]
-    png = f"confusion__{_slug(path.stem)}.png"
-    plots.confusion_png(doc["confusion"], doc["class_names"], out / png,
-                        title=f"{doc['encoder']} | train {src} | test {doc['test']['source']}")
-    prov = doc.get("provenance", {})
-    rows = [
-        ("result file", f"`{path.name}`"),
-        ("encoder", doc["encoder"]),
-        ("method", what),
-        ("training source", src),
-        ("training videos", ", ".join(f"{k}: {v}" for k, v in train.get("n_per_domain", {}).items()) or "–"),
-        ("test videos", f"{doc['test'].get('n', '?')} ({doc['test']['source']})"),
-        ("top-1 accuracy %", cell_text(doc)),
-        ("mean per-class accuracy %", pct(m["mean_per_class_accuracy"])),
-        ("chance %", pct(m["chance"])),
-        ("vote ties (decided by the tie-break)", str(m.get("vote_ties", "–")) if doc["task"] == "knn" else "–"),
-        ("training store keys", ", ".join(f"`{k[:12]}`" for k in train.get("keys", [])) or "–"),
-        ("test store key", f"`{doc['test'].get('key', '')[:12]}`"),
-        ("git revision", f"`{prov.get('git_revision')}`"),
-    ]
-    lines = [f"### {doc['encoder']} — train {src} — test {doc['test']['source']}", "", "| | |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in rows]
-    lines += ["", per_class_table(doc), "", f"![confusion matrix]({png})", ""]
-    return lines

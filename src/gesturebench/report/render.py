@@ -1,0 +1,120 @@
+"""Render report sections as Markdown, self-contained HTML, CSV and LaTeX."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from .model import Figure, Heading, Paragraph, Section, Table
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.25em .6em}th{background:#f3f3f3}
+td.r{text-align:right}caption,.caption{caption-side:bottom;font-size:.85em;color:#555;text-align:left;padding:.3em 0}
+figure{margin:1em 0}img{max-width:100%;height:auto}nav li{margin:.1em 0}
+"""
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(title: str, intro: Sequence[str], sections: Sequence[Section], out: Path) -> str:
+    lines = [f"# {title}", ""]
+    for p in intro:
+        lines += [p, ""]
+    for sec in sections:
+        lines += [f"## {sec.title}", ""]
+        for b in (x for x in sec.blocks if x is not None):
+            if isinstance(b, Heading):
+                lines += [f"### {b.text}", ""]
+            elif isinstance(b, Paragraph):
+                lines += [b.text, ""]
+            elif isinstance(b, Table):
+                lines.append("| " + " | ".join(_md_cell(h) for h in b.header) + " |")
+                lines.append("|" + "|".join("---:" if a == "r" else "---" for a in b.aligns()) + "|")
+                lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+                lines += ["", f"*{b.caption}*", ""]
+            elif isinstance(b, Figure):
+                rel = b.png.relative_to(out).as_posix()
+                lines += [f"![{b.alt}]({rel})", "", f"*Figure: {b.caption}* ([SVG]({b.svg.relative_to(out).as_posix()}))", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _html_table(t: Table) -> str:
+    e = html.escape
+    al = t.aligns()
+    head = "".join(f"<th>{e(h)}</th>" for h in t.header)
+    body = "".join(
+        "<tr>" + "".join(f"<td class=\"{al[i] if i < len(al) else 'r'}\">{e(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in t.rows
+    )
+    return (f"<table id=\"{e(t.id)}\" class=\"result-table\"><caption>{e(t.caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def to_html(title: str, intro: Sequence[str], sections: Sequence[Section]) -> str:
+    """One file: figures embedded as PNG data URIs, so it opens offline and can be mailed."""
+    e = html.escape
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>"
+             f"<style>{CSS}</style></head><body><h1>{e(title)}</h1>"]
+    parts += [f"<p>{e(p)}</p>" for p in intro]
+    parts.append("<nav><ul>" + "".join(f"<li><a href=\"#{e(s.id)}\">{e(s.title)}</a></li>" for s in sections)
+                 + "</ul></nav>")
+    for sec in sections:
+        parts.append(f"<section id=\"{e(sec.id)}\"><h2>{e(sec.title)}</h2>")
+        for b in (x for x in sec.blocks if x is not None):
+            if isinstance(b, Heading):
+                parts.append(f"<h3>{e(b.text)}</h3>")
+            elif isinstance(b, Paragraph):
+                parts.append(f"<p>{e(b.text)}</p>")
+            elif isinstance(b, Table):
+                parts.append(_html_table(b))
+            elif isinstance(b, Figure):
+                data = base64.b64encode(b.png.read_bytes()).decode("ascii")
+                parts.append(f"<figure id=\"{e(b.id)}\"><img src=\"data:image/png;base64,{data}\" alt=\"{e(b.alt)}\">"
+                             f"<figcaption class=\"caption\">{e(b.caption)}</figcaption></figure>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def to_csv(sections: Sequence[Section]) -> str:
+    """Every table in long form: ``section, table, caption, row, column, value`` (one line per cell)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["section", "table", "title", "row", "column", "value"])
+    for sec in sections:
+        for t in sec.tables():
+            for row in t.rows:
+                for col, value in zip(t.header[1:], row[1:]):
+                    w.writerow([sec.id, t.id, t.title, row[0], col, value])
+    return buf.getvalue()
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+        "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "–": "--", "−": "$-$"}
+
+
+def tex_escape(text: str) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in str(text))
+
+
+def to_latex(sections: Sequence[Section]) -> str:
+    """Every table as a booktabs ``table`` environment with its caption and a label (needs ``booktabs``)."""
+    out = ["% generated by gesturebench report; \\usepackage{booktabs}", ""]
+    for sec in sections:
+        out.append(f"% ---- {tex_escape(sec.title)}")
+        for t in sec.tables():
+            spec = "".join(t.aligns())
+            out += ["\\begin{table}[ht]", "\\centering", "\\small", f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+                    " & ".join(tex_escape(h) for h in t.header) + " \\\\", "\\midrule"]
+            out += [" & ".join(tex_escape(c) for c in row) + " \\\\" for row in t.rows]
+            out += ["\\bottomrule", "\\end{tabular}", f"\\caption{{{tex_escape(t.title)}. {tex_escape(t.caption)}}}",
+                    f"\\label{{tab:{t.id}}}", "\\end{table}", ""]
+    return "\n".join(out)
