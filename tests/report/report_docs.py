@@ -52,9 +52,9 @@ def finetune_doc(mode="head"):
     return {
         "schema": "gesturebench.result/1", "task": "finetune", "encoder": "test-tiny-vit",
         "settings": {"mode": mode, "epochs": 3, "lr": 1e-3, "batch_size": 4},
-        "epochs": [{"epoch": i + 1, "train_loss": 1.5 - 0.4 * i, "train_accuracy": 0.3 + 0.2 * i,
+        "history": [{"epoch": i + 1, "train_loss": 1.5 - 0.4 * i, "train_accuracy": 0.3 + 0.2 * i,
                     "val_accuracy": 0.25 + 0.1 * i, "seconds": 2.0} for i in range(3)],
-        "wall_time_s": 6.5, "provenance": {}, "created": "2026-12-01T00:00:00+00:00",
+        "wall_seconds": 6.5, "provenance": {}, "created": "2026-12-01T00:00:00+00:00",
     }
 
 

@@ -93,13 +93,13 @@ def finetune_section(task: Any, entries: list[tuple[Path, dict[str, Any]]], ctx:
         last = eps[-1] if eps else {}
         vals = [e.get("val_accuracy") for e in eps if e.get("val_accuracy") is not None]
         label = Path(path).parent.name or Path(path).stem
-        wall = doc.get("wall_time_s")
+        wall = doc.get("wall_seconds", doc.get("wall_time_s"))
         rows.append([label, doc["encoder"], str(s.get("mode", "?")), str(len(eps)),
                      f"{last['train_loss']:.4f}" if last.get("train_loss") is not None else "–",
                      pct(last.get("train_accuracy")), pct(max(vals)) if vals else "–",
                      f"{wall:.0f}" if isinstance(wall, (int, float)) else "–"])
         curves.append((f"{label}", eps))
-    caption = ("One row per fine-tuning run (RUN/training.json). Train accuracy: on the augmented training clips of "
+    caption = ("One row per fine-tuning run (RUN/training.json); wall time: the sum of the epochs' times. Train accuracy: on the augmented training clips of "
                "the last epoch; validation accuracy: the best epoch's, on --val-list (– when none). No intervals: "
                "single runs.")
     sec.blocks.append(Table(ctx.unique_id("finetune-runs"), "Fine-tuning runs", header, rows, caption,

@@ -1,10 +1,11 @@
 """Fine-tuning runs (task ``finetune``): the fine-tuning issue's ``RUN/training.json``.
 
 Fields read by the report (issue #8, section 1): ``encoder``, ``settings`` (the
-resolved config: ``mode``, ``epochs``, ``lr``, ``batch_size``, ...), ``epochs``:
+resolved config: ``mode``, ``epochs``, ``lr``, ``batch_size``, ...), ``history``:
 one object per finished epoch with ``epoch``, ``train_loss``, ``train_accuracy``
-and optionally ``val_accuracy`` and ``seconds``; ``wall_time_s``; plus the
-``schema``, ``provenance`` and ``created`` every result carries.
+and optionally ``val_accuracy`` and ``seconds``; ``wall_seconds``; plus the
+``schema``, ``provenance`` and ``created`` every result carries (as written by
+:mod:`gesturebench.api.finetune`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 from .base import TaskType, is_fraction, is_num
 
-#: per-epoch list: the name we document, and one we also read
-EPOCH_KEYS = ("epochs", "history")
+#: per-epoch list: the name api.finetune writes, and one we also read
+EPOCH_KEYS = ("history", "epochs")
 
 
 def epochs_of(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -35,15 +36,15 @@ class FinetuneTask(TaskType):
 
     def validate(self, doc: Mapping[str, Any]) -> str | None:
         if not any(isinstance(doc.get(k), list) for k in EPOCH_KEYS):
-            return "'epochs' must be a list of per-epoch records"
+            return "'history' must be a list of per-epoch records"
         for i, e in enumerate(epochs_of(doc)):
             if not isinstance(e, dict):
-                return f"epochs[{i}] must be an object"
+                return f"history[{i}] must be an object"
             if e.get("train_loss") is not None and not is_num(e.get("train_loss")):
-                return f"epochs[{i}].train_loss must be a number; got {e.get('train_loss')!r}"
+                return f"history[{i}].train_loss must be a number; got {e.get('train_loss')!r}"
             for key in ("train_accuracy", "val_accuracy"):
                 if e.get(key) is not None and not is_fraction(e.get(key)):
-                    return f"epochs[{i}].{key} must be a number in [0, 1] or null; got {e.get(key)!r}"
+                    return f"history[{i}].{key} must be a number in [0, 1] or null; got {e.get(key)!r}"
         return None
 
     def section(self, entries, ctx):
