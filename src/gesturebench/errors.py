@@ -86,3 +86,7 @@ class ResultError(GesturebenchError):
 
 class TrainingError(GesturebenchError):
     """A fine-tuning run cannot proceed (out of memory, a run folder holding other settings)."""
+
+
+class RecogniserError(GesturebenchError):
+    """A recogniser model folder is missing, damaged, or does not fit its encoder or input."""

@@ -25,6 +25,11 @@ _EXPORTS = {
     "run_probe": ".probe",
     "run_fewshot": ".fewshot",
     "build_report": ".report",
+    "FitSummary": ".recognise",
+    "fit_recogniser": ".recognise",
+    "load_recogniser": ".recognise",
+    "predict_videos": ".recognise",
+    "serve": ".recognise",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -22,7 +22,10 @@ from .. import __version__
 INTERRUPTED = "error: interrupted; finished work is kept, rerun the same command to resume"
 
 # Command modules, each exposing register(app). They import no torch at import time.
-COMMAND_MODULES = ("data", "synth", "encoders", "extract", "features", "knn", "probe", "zeroshot", "demo", "bench", "finetune")
+COMMAND_MODULES = (
+    "data", "synth", "encoders", "extract", "features", "knn", "probe", "zeroshot", "demo", "bench", "finetune",
+    "recognise",
+)
 
 app = typer.Typer(
     name="gesturebench",
