@@ -72,3 +72,13 @@ def test_fit_cli(world, tmp_path, capsys):
     assert json.loads((out / "recogniser.json").read_text())["unknown"]["thresholds"] is None
     assert main(["fit", "--train", str(world.train_store), "--out", str(out)]) == 1
     assert "already holds a recogniser; pass --overwrite to replace it" in capsys.readouterr().err
+
+
+def test_serve_without_the_extra_names_it(world, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    assert main(["serve", str(world.model)]) == 1
+    assert capsys.readouterr().err == (
+        "error: serve needs the [serve] extra (uvicorn missing): pip install 'gesturebench[serve]'\n")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError, RecogniserError, check_positive_int
+from ..errors import ConfigError, EvaluationError, RecogniserError, check_positive_int
 
 if TYPE_CHECKING:
     from ..types import FeatureSet
@@ -47,11 +47,6 @@ INDEX_FILE = "index.safetensors"
 DEFAULT_QUANTILE = 0.95
 VOTE_RULE = "majority; ties -> class of the nearest neighbour among tied classes"
 UNKNOWN_LABEL = "unknown"
-
-#: Extraction settings that may differ between stores merged into one index: which videos
-#: were read (and their files), not how features were computed.
-PER_STORE_SETTINGS = ("manifest", "files")
-
 
 @dataclass(frozen=True)
 class RecogniserModel:
@@ -88,38 +83,40 @@ class RecogniserModel:
 
 
 def comparable_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """A store's extraction settings without the per-store entries (:data:`PER_STORE_SETTINGS`)."""
-    return {k: v for k, v in settings.items() if k not in PER_STORE_SETTINGS}
+    """A store's extraction settings without those that only say which videos were read."""
+    from ..evaluators.checks import SOURCE_SETTINGS
+
+    return {k: v for k, v in settings.items() if k not in SOURCE_SETTINGS}
 
 
 def check_compatible(stores: list[tuple[str, FeatureSet]]) -> None:
-    """Refuse to merge feature sets made with different encoders or extraction settings,
-    with different class lists, or holding the same video twice."""
-    from ..features.store import diff_settings
+    """Refuse to merge feature sets made with different encoders or extraction settings
+    (:func:`gesturebench.evaluators.checks.check_same_extraction`), with different class
+    lists, or holding the same video twice (same file or identical features)."""
+    from ..evaluators.checks import check_same_extraction, find_overlap
 
     if not stores:
         raise ConfigError("fit needs at least one --train feature store")
     ref_name, ref = stores[0]
-    ref_settings = comparable_settings(ref.meta.get("settings", {}))
-    if not ref_settings:
+    if not isinstance(ref.meta.get("settings"), dict):
         raise RecogniserError(f"{ref_name} has no extraction settings; is it a gesturebench feature store?")
-    seen: dict[str, str] = {}
     for name, fs in stores:
         if fs.class_names != ref.class_names:
             raise RecogniserError(
                 f"--train {name} has classes {list(fs.class_names)} but {ref_name} has {list(ref.class_names)}"
             )
-        changed = diff_settings(ref_settings, comparable_settings(fs.meta.get("settings", {})))
-        if changed:
-            shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
-            raise RecogniserError(
-                f"--train {name} was extracted with other settings than {ref_name} ({shown} differ); "
-                "one recogniser takes features of one encoder and one extraction setting"
-            )
-        for vid in fs.video_ids:
-            if vid in seen:
-                raise RecogniserError(f"video {vid!r} is in both --train {seen[vid]} and --train {name}")
-            seen[vid] = name
+    try:
+        check_same_extraction([(f"--train {name}", fs) for name, fs in stores])
+    except EvaluationError as exc:
+        raise RecogniserError(f"{exc}; one recogniser holds features of one encoder and one extraction setting") from None
+    for i, (name, fs) in enumerate(stores[1:], start=1):
+        for other_name, other in stores[:i]:
+            found = find_overlap([other], fs)
+            if found["rows"]:
+                raise RecogniserError(
+                    f"--train {other_name} and --train {name} share {len(found['rows'])} video(s) "
+                    f"(e.g. {found['example']}); give each video once"
+                )
 
 
 # --------------------------------------------------------------------------- calibration
