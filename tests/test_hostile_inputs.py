@@ -407,3 +407,333 @@ def test_probe_refuses_stores_from_other_samplers(clips, pixel_store, tmp_path, 
     assert main(["probe", "--train", str(pixel_store), "--test", str(out), "--out", str(tmp_path / "r")]) == 1
     line = one_error_line(capsys)
     assert line.startswith("error: training set 1 and the test set were extracted with different settings (sampler.name")
+
+
+# ---- 4, 5, 16. manifests: links out of the root, long names, broken links, folders, BOMs -----------
+
+
+def _rocog_root(tmp_path: Path, clips: Path) -> Path:
+    root = tmp_path / "rocog"
+    (root / "syn" / "ground" / "Advance").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    (root / "class_dict.json").write_text('{"0": "Advance", "1": "Rally"}')
+    shutil.copy(clips / "Advance" / "adv0.mp4", root / "syn" / "ground" / "Advance" / "a.mp4")
+    return root
+
+
+def test_symlink_to_a_file_outside_the_root_is_refused(tmp_path, clips, capsys):
+    root = _rocog_root(tmp_path, clips)
+    (root / "syn" / "ground" / "Advance" / "passwd.mp4").symlink_to("/etc/passwd")
+    (root / "annotations" / "syn_ground_train.txt").write_text(
+        "syn/ground/Advance/a.mp4 0\nsyn/ground/Advance/passwd.mp4 0\n")
+    assert main(["data", "check", str(root), "--list", "syn_ground_train.txt"]) == 1
+    assert one_error_line(capsys) == (
+        "error: annotations/syn_ground_train.txt:2: 'syn/ground/Advance/passwd.mp4' is a symbolic link "
+        "(or under one) to /etc/passwd, outside the data root; refused (pass --follow-links to allow links "
+        "out of the root)"
+    )
+    from gesturebench.data.manifest import load_manifest
+
+    assert len(load_manifest(root, ["syn_ground_train.txt"], follow_links=True)) == 2
+
+
+def test_class_folder_linked_outside_the_root_is_refused(tmp_path, clips, capsys):
+    root = tmp_path / "folders"
+    root.mkdir()
+    (root / "Advance").symlink_to(clips / "Advance")  # every video of the class lives outside the root
+    (root / "Rally").mkdir()
+    shutil.copy(clips / "Rally" / "ral0.mp4", root / "Rally" / "r.mp4")
+    assert main(["data", "check", str(root)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == f"error: 3 problems in the manifest of {root}"
+    assert err[0] == (f"Advance/adv0.mp4: 'Advance/adv0.mp4' is a symbolic link (or under one) to "
+                      f"{(clips / 'Advance' / 'adv0.mp4').resolve()}, outside the data root; refused "
+                      "(pass --follow-links to allow links out of the root)")
+    assert main(["extract", "--data", str(root), "--encoder", "pixels", "--out", str(tmp_path / "st"),
+                 "--workers", "0"]) == 1
+    capsys.readouterr()
+    assert main(["data", "check", str(root), "--follow-links"]) == 0
+    capsys.readouterr()
+
+
+def test_links_inside_the_root_are_fine(tmp_path, clips, capsys):
+    root = _rocog_root(tmp_path, clips)
+    (root / "syn" / "ground" / "Advance" / "b.mp4").symlink_to("a.mp4")
+    (root / "annotations" / "syn_ground_train.txt").write_text("syn/ground/Advance/a.mp4 0\nsyn/ground/Advance/b.mp4 0\n")
+    assert main(["data", "check", str(root), "--list", "syn_ground_train.txt"]) == 0
+    capsys.readouterr()
+
+
+def test_300_character_file_name_is_one_line(tmp_path, clips, capsys):
+    root = _rocog_root(tmp_path, clips)
+    name = "x" * 300 + ".mp4"
+    (root / "annotations" / "syn_ground_train.txt").write_text(f"syn/ground/Advance/{name} 0\n")
+    assert main(["data", "check", str(root), "--list", "syn_ground_train.txt"]) == 1
+    line = one_error_line(capsys)
+    assert line.startswith("error: annotations/syn_ground_train.txt:1: file name too long in 'syn/ground/Advance/xxx")
+    assert line.endswith("a name of 304 bytes (file systems allow 255)")
+    table = root / "t.csv"
+    table.write_text(f"path,label\nsyn/ground/Advance/{name},0\n")
+    assert main(["data", "check", str(root), "--table", str(table)]) == 1
+    assert "a name of 304 bytes" in one_error_line(capsys)
+    assert main(["knn", "--train", str(root), "--test", str(root), "--out", str(tmp_path / ("y" * 300))]) == 1
+    assert "file name too long" in one_error_line(capsys)
+
+
+def test_broken_symlink_in_the_folder_layout_is_listed(tmp_path, clips, capsys):
+    root = tmp_path / "folders"
+    shutil.copytree(clips, root)
+    (root / "Rally" / "gone.mp4").symlink_to(tmp_path / "nowhere.mp4")
+    assert main(["data", "check", str(root)]) == 1
+    assert one_error_line(capsys) == (
+        f"error: Rally/gone.mp4: broken symbolic link 'Rally/gone.mp4': its target "
+        f"'{tmp_path / 'nowhere.mp4'}' does not exist"
+    )
+
+
+def test_directory_listed_in_a_csv_is_called_a_directory(tmp_path, clips, capsys):
+    root = tmp_path / "folders"
+    shutil.copytree(clips, root)
+    (root / "Advance" / "folder.mp4").mkdir()
+    (root / "t.csv").write_text("path,label\nAdvance/adv0.mp4,Advance\nAdvance/folder.mp4,Advance\n")
+    assert main(["data", "check", str(root), "--table", str(root / "t.csv")]) == 1
+    assert one_error_line(capsys) == "error: t.csv:3: 'Advance/folder.mp4' is a directory, not a video file"
+
+
+@pytest.mark.parametrize("kind", ["list", "csv", "jsonl", "class_dict"])
+def test_byte_order_mark_is_accepted(tmp_path, clips, capsys, kind):
+    from gesturebench.data.manifest import load_manifest, load_table
+
+    root = _rocog_root(tmp_path, clips)
+    bom = "\ufeff"
+    if kind == "class_dict":
+        (root / "class_dict.json").write_text(bom + '{"0": "Advance", "1": "Rally"}', encoding="utf-8")
+    if kind in ("list", "class_dict"):
+        (root / "annotations" / "syn_ground_train.txt").write_text(bom + "syn/ground/Advance/a.mp4 0\n",
+                                                                   encoding="utf-8")
+        m = load_manifest(root, ["syn_ground_train.txt"])
+    elif kind == "csv":
+        (root / "t.csv").write_text(bom + "path,label\nsyn/ground/Advance/a.mp4,0\n", encoding="utf-8")
+        m = load_table(root / "t.csv")
+    else:
+        (root / "t.jsonl").write_text(bom + '{"path": "syn/ground/Advance/a.mp4", "label": 0}\n', encoding="utf-8")
+        m = load_table(root / "t.jsonl")
+    assert [r.path for r in m.records] == ["syn/ground/Advance/a.mp4"] and m.class_names[0] == "Advance"
+
+
+def _corrupt_packet(path: Path, index: int) -> None:
+    import av
+
+    with av.open(str(path)) as c:
+        packets = [(p.pos, p.size) for p in c.demux(c.streams.video[0]) if p.size]
+    pos, size = packets[index]
+    data = bytearray(path.read_bytes())
+    for i in range(pos + 2, pos + size):
+        data[i] = 0 if i % 3 == 0 else data[i] ^ 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_video_with_one_corrupt_frame_that_is_not_sampled_is_used_and_said_so(tmp_path, capsys):
+    from gesturebench.data.decode import decode_clip
+    from gesturebench.errors import DecodeError
+
+    root = tmp_path / "d"
+    (root / "Advance").mkdir(parents=True)
+    (root / "Rally").mkdir()
+    clean = make_video(tmp_path / "clean.mp4", n=30, width=32, height=24, gop=5)
+    for name in ("Advance/a.mp4", "Rally/r.mp4"):
+        shutil.copy(clean, root / name)
+    _corrupt_packet(root / "Advance" / "a.mp4", 14)  # TSN-8 over 30 frames samples 1, 5, 9, 13, 16, ...
+    tsn = SamplerConfig(num_frames=8)
+    assert np.array_equal(decode_clip(root / "Advance" / "a.mp4", tsn), decode_clip(clean, tsn))
+    with pytest.raises(DecodeError, match="corrupt data at frame 14, one of the sampled frames"):
+        decode_clip(root / "Advance" / "a.mp4", SamplerConfig(num_frames=30, name="uniform"))
+    assert main(["extract", "--data", str(root), "--encoder", "pixels", "--out", str(tmp_path / "st"),
+                 "--workers", "0"]) == 0
+    out = capsys.readouterr()
+    assert "extracted 2/2 videos" in out.out
+    assert "used 1 video(s) despite decoder warnings:" in out.err
+    assert "Advance/a.mp4: 1 corrupt frame(s) (14) skipped; the 8 sampled frames decode and are used" in (
+        " ".join(out.err.split()))
+
+
+# ---- 6. bad output paths: one line in every command that writes -----------------------------------
+
+
+def test_output_under_a_regular_file_is_one_line_everywhere(clips, pixel_store, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    bad = str(afile / "x")
+    results = tmp_path / "results"
+    assert main(["knn", "--train", str(pixel_store), "--test", str(pixel_store), "--allow-overlap",
+                 "--bootstrap", "0", "--out", str(results)]) == 0
+    capsys.readouterr()
+    cases = {
+        "extract": ["extract", "--data", str(clips), "--encoder", "pixels", "--out", bad, "--workers", "0"],
+        "knn": ["knn", "--train", str(pixel_store), "--test", str(pixel_store), "--allow-overlap", "--out", bad],
+        "report": ["report", str(results), "--out", bad],
+        "synth": ["synth", "--out", bad, "--per-class", "1", "--size", "32", "--frames", "8"],
+        "bench": ["bench", "--encoder", "pixels", "--out", bad, "--batch-sizes", "1", "--budget", "0.1"],
+        "demo": ["demo", "--out", bad, "--per-class-synthetic", "1", "--per-class-target", "2"],
+    }
+    for name, argv in cases.items():
+        assert main(argv) == 1, name
+        line = one_error_line(capsys)
+        assert f"{afile} is a regular file, not a folder" in line, (name, line)
+
+
+def test_existing_folder_where_a_file_is_wanted_is_one_line(pixel_store, tmp_path, capsys):
+    (tmp_path / "r.json").mkdir()
+    argv = ["knn", "--train", str(pixel_store), "--test", str(pixel_store), "--allow-overlap",
+            "--out", str(tmp_path / "r.json")]
+    assert main(argv) == 1
+    assert one_error_line(capsys) == f"error: --out {tmp_path / 'r.json'} is a folder; give a file path, or remove the folder"
+
+
+def test_os_error_at_the_cli_boundary_names_the_path(tmp_path, capsys, monkeypatch):
+    from gesturebench.fileio import describe_os_error
+
+    (tmp_path / "f").write_text("")
+    try:
+        (tmp_path / "f" / "x").mkdir(parents=True)
+    except OSError as exc:
+        assert describe_os_error(exc) == f"cannot use {tmp_path / 'f' / 'x'}: {tmp_path / 'f'} is a regular file, not a folder"
+    import errno
+
+    exc = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "big.bin"))
+    assert describe_os_error(exc) == f"no space left on the device while writing {tmp_path / 'big.bin'}"
+
+    def boom(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", "/root/secret")
+
+    import gesturebench.report as report_pkg
+
+    monkeypatch.setattr(report_pkg, "write_report", boom)
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "rep")]) == 1
+    assert one_error_line(capsys) == "error: permission denied: /root/secret"
+
+
+# ---- 7. resource bounds ------------------------------------------------------------------------------
+
+
+def test_huge_frame_count_is_refused_before_anything_is_written(clips, tmp_path, capsys):
+    out = tmp_path / "st"
+    assert main(["extract", "--data", str(clips), "--encoder", "pixels", "--out", str(out), "--workers", "0",
+                 "--frames", "100000"]) == 1
+    assert one_error_line(capsys) == (
+        "error: --frames 100000 x 1 clip(s) = 100000 frames per video is above the limit of 1024; "
+        "the largest encoder preset takes 64"
+    )
+    assert not out.exists()
+
+
+def test_memory_estimate_refuses_a_huge_frame_size(clips, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GESTUREBENCH_MEMORY_LIMIT", "8G")
+    assert main(["extract", "--data", str(clips), "--encoder", "pixels", "--out", str(tmp_path / "st"),
+                 "--workers", "0", "--encoder-opt", "size=4096"]) == 1
+    assert one_error_line(capsys) == (
+        "error: extraction would need at least 45.0 GiB of memory (8 frames x 4096x4096 px x 3 channels per "
+        "video, batch 8, 16 videos in flight, float32 copies) but the limit is 8.0 GiB "
+        "(GESTUREBENCH_MEMORY_LIMIT); lower --batch-size, --frames or the encoder's size"
+    )
+    monkeypatch.delenv("GESTUREBENCH_MEMORY_LIMIT")
+    from gesturebench.features.budget import memory_limit
+
+    limit, where = memory_limit()
+    assert where == "available RAM" and limit > 0
+
+
+def test_huge_bootstrap_is_refused_at_once(pixel_store, tmp_path, capsys):
+    assert main(["knn", "--train", str(pixel_store), "--test", str(pixel_store), "--allow-overlap",
+                 "--bootstrap", "1000000000", "--out", str(tmp_path / "r")]) == 1
+    assert one_error_line(capsys) == (
+        "error: --bootstrap 1000000000 is above the limit of 100000 resamples "
+        "(1000 gives a stable 95% interval; the cost grows with resamples x test videos)"
+    )
+
+
+# ---- 10. bad prompt files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, want", [
+    (b"classes: {Advance: [a, b]\n  oops: : :\n", "not valid YAML at line 2, column 3: expected ',' or '}'"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "is not UTF-8 text (byte 0: b'\\x89')"),
+    (b"- just\n- a list\n", "expected a mapping 'classes: {name: [prompts]}'"),
+])
+def test_bad_prompt_files_are_one_line(tmp_path, content, want):
+    from gesturebench.errors import ConfigError
+    from gesturebench.evaluators.zeroshot import load_prompts
+
+    (tmp_path / "p.yaml").write_bytes(content)
+    with pytest.raises(ConfigError, match=re.escape(want)):
+        load_prompts(tmp_path / "p.yaml")
+
+
+def test_bad_prompt_file_through_the_cli(clips, tmp_path, capsys):
+    st = tmp_path / "clip"
+    assert main(["extract", "--data", str(clips), "--encoder", "test-tiny-clip", "--out", str(st), "--workers", "0"]) == 0
+    (tmp_path / "p.yaml").write_bytes(b"classes: [unclosed\n")
+    argv = ["zeroshot", "--test", str(st), "--prompts", str(tmp_path / "p.yaml"), "--out", str(tmp_path / "r")]
+    capsys.readouterr()
+    assert main(argv) == 1
+    assert one_error_line(capsys).startswith(f"error: {tmp_path / 'p.yaml'}: not valid YAML at line 2, column 1")
+    (tmp_path / "p.yaml").write_text("classes:\n  Advance: [a person steps forward]\n  Rally: [a person waves]\n")
+    assert main(argv + ["--bootstrap", "0"]) == 0
+
+
+# ---- 11. weights -------------------------------------------------------------------------------------
+
+
+def test_text_file_named_pth_is_one_line(tmp_path, capsys):
+    (tmp_path / "w.pth").write_text("these are not weights\n")
+    from gesturebench.encoders.weights import load_state_dict
+    from gesturebench.errors import WeightsError
+
+    with pytest.raises(WeightsError, match=re.escape(
+        f"cannot read weight file {tmp_path / 'w.pth'}: not a PyTorch checkpoint (")):
+        load_state_dict(tmp_path / "w.pth")
+
+
+def test_pickled_pytorch_model_bin_in_a_transformers_folder_is_one_line(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    import pickle
+
+    from gesturebench.encoders import create_encoder
+    from gesturebench.errors import WeightsError
+
+    cfg = transformers.VideoMAEConfig(image_size=32, patch_size=16, num_frames=4, tubelet_size=2, num_labels=3,
+                                      hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                      intermediate_size=64)
+    d = tmp_path / "hf"
+    transformers.VideoMAEForVideoClassification(cfg).save_pretrained(d)
+    (d / "model.safetensors").unlink()
+    marker = tmp_path / "PWNED"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (d / "pytorch_model.bin").write_bytes(pickle.dumps({"w": Evil()}))
+    with pytest.raises(WeightsError, match=re.escape(
+        f"videomae-b16-k400-hf: refusing to load the pickle in {d}: it needs a Python object outside the tensor "
+        "allowlist, and arbitrary pickles are never executed")):
+        create_encoder("videomae-b16-k400-hf", weights=d, device="cpu")
+    assert not marker.exists()
+
+
+def test_nan_weights_are_refused_before_anything_is_written(clips, tmp_path, capsys):
+    import torch
+    from safetensors.torch import save_file
+
+    from gesturebench.encoders import create_encoder
+
+    enc = create_encoder("test-tiny-vit", device="cpu")
+    sd = {k: torch.full_like(v, float("nan")) for k, v in enc.model.state_dict().items()}
+    save_file(sd, str(tmp_path / "nan.safetensors"))
+    out = tmp_path / "st"
+    assert main(["extract", "--data", str(clips), "--encoder", "test-tiny-vit", "--weights",
+                 str(tmp_path / "nan.safetensors"), "--out", str(out), "--workers", "0"]) == 1
+    line = one_error_line(capsys)
+    assert line.startswith("error: encoder 'test-tiny-vit' produced non-finite features (NaN or inf) for 6 "
+                           "video(s), first Advance/adv0.mp4; nothing was written for them")
+    assert not list(out.glob("shard-*")) and FeatureStore(out).read_meta()["status"] == "partial"

@@ -79,3 +79,56 @@ def sha256_json(obj: Any) -> str:
     """Hex SHA-256 of a canonical JSON rendering (sorted keys, no spaces)."""
     blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def _first_file_ancestor(path: Path) -> Path | None:
+    """The nearest existing part of ``path`` that is not a folder (why mkdir says 'Not a directory')."""
+    for p in [path, *path.parents]:
+        if p.is_symlink() or p.exists():
+            return None if p.is_dir() else p
+    return None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line naming the path and what is wrong with it, for any OSError the library lets out."""
+    import errno
+
+    name = exc.filename2 if isinstance(exc, IsADirectoryError) and exc.filename2 else exc.filename
+    path = Path(os.fsdecode(name)) if name is not None else None
+    shown = str(path) if path is not None else "a file"
+    if exc.errno == errno.ENAMETOOLONG and path is not None:
+        longest = max((len(os.fsencode(p)) for p in path.parts), default=0)
+        short = shown if len(shown) <= 80 else shown[:77] + "..."
+        return f"file name too long: {short} (a part of {longest} bytes; file systems allow 255)"
+    if isinstance(exc, NotADirectoryError) and path is not None:
+        blocker = _first_file_ancestor(path)
+        if blocker is not None:
+            return f"cannot use {shown}: {blocker} is a regular file, not a folder"
+        return f"cannot use {shown}: a part of it is not a folder"
+    if isinstance(exc, IsADirectoryError):
+        return f"cannot write {shown}: it is a folder; give a file path, or remove the folder"
+    if isinstance(exc, FileExistsError) and path is not None and not path.is_dir():
+        return f"cannot create folder {shown}: a file of that name exists"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {shown}"
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device while writing {shown}"
+    return f"{exc.strerror or type(exc).__name__}: {shown}"
+
+
+def output_problem(path: str | os.PathLike[str], want: str) -> str | None:
+    """Why ``path`` cannot become the output ``want`` ("folder" or "file"), or None if it can.
+
+    Checked before a job starts, so a bad ``--out`` fails in a second, not after the work.
+    """
+    p = Path(path)
+    blocker = _first_file_ancestor(p.parent) if p.parent != p else None
+    if blocker is not None:
+        return f"{p}: {blocker} is a regular file, not a folder"
+    if want == "folder" and p.exists() and not p.is_dir():
+        return f"{p} exists and is a file, not a folder"
+    if want == "file" and p.is_dir():
+        return f"{p} is a folder; give a file path, or remove the folder"
+    if any(len(os.fsencode(part)) > 255 for part in p.parts):
+        return f"{str(p)[:80]}: file name too long (file systems allow 255 bytes per name)"
+    return None

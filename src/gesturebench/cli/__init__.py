@@ -1,7 +1,8 @@
 """``gesturebench`` command line: thin Typer commands over :mod:`gesturebench.api`.
 
-Every library error becomes one line ``error: ...`` on stderr and exit code 1;
-set ``GESTUREBENCH_DEBUG=1`` to see the traceback.
+Every library error becomes one line ``error: ...`` on stderr and exit code 1, and so
+does an ``OSError`` (a bad output path, a full disk), with the path named; set
+``GESTUREBENCH_DEBUG=1`` to see the traceback.
 """
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         print(INTERRUPTED, file=sys.stderr)
         return 130
+    except OSError as exc:  # last resort: a path the library did not check (commands check their own first)
+        if debug:
+            raise
+        from ..fileio import describe_os_error
+
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 def entry() -> None:  # pragma: no cover - console script shim

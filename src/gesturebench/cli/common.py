@@ -14,6 +14,10 @@ err_console = Console(stderr=True)
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (results are deterministic per seed).")]
 OutDirOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
+FollowLinksOpt = Annotated[
+    bool,
+    typer.Option("--follow-links", help="Accept videos that are symbolic links to files outside the data root."),
+]
 AllowOverlapOpt = Annotated[
     bool,
     typer.Option("--allow-overlap", help="Evaluate even when test videos are also training videos (refused by default)."),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import console
+from .common import FollowLinksOpt, console
 
 if TYPE_CHECKING:
     from ..types import Manifest
@@ -56,7 +56,7 @@ def _counts_table(manifest: Manifest, title: str):
 
 
 @data_app.command("check")
-def check(root: RootArg, lists: ListOpt = None, table: TableOpt = None) -> None:
+def check(root: RootArg, lists: ListOpt = None, table: TableOpt = None, follow_links: FollowLinksOpt = False) -> None:
     """Validate a manifest and print video counts per class x domain/view.
 
     Forms: ROOT --list FILE [--list FILE ...] (RoCoG-v2 lists); ROOT alone
@@ -72,9 +72,9 @@ def check(root: RootArg, lists: ListOpt = None, table: TableOpt = None) -> None:
         raise ConfigError("use either --list or --table, not both")
     try:
         if table is not None:
-            manifest = load_table(table, root)
+            manifest = load_table(table, root, follow_links=follow_links)
         else:
-            manifest = load_manifest(root, lists or None)
+            manifest = load_manifest(root, lists or None, follow_links=follow_links)
     except ManifestError as exc:
         if len(exc.problems) == 1:  # one problem: one line, like every other CLI error
             typer.echo(f"error: {exc.problems[0]}", err=True)

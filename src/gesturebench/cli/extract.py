@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, EncoderOptsOpt, console, err_console, parse_encoder_opts, warn
+from .common import DeviceOpt, EncoderOptsOpt, FollowLinksOpt, console, err_console, parse_encoder_opts, warn
 
 #: how many skipped videos the warning lists before pointing at `features info`
 SHOW_BAD = 20
@@ -43,6 +43,7 @@ def extract(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Rebuild the store from nothing (other settings, or a damaged store).")
     ] = False,
+    follow_links: FollowLinksOpt = False,
 ) -> None:
     """Extract one feature vector per video with a frozen encoder, into a resumable, cached store.
 
@@ -58,7 +59,7 @@ def extract(
     from .progress import rate_column
 
     options = parse_encoder_opts(encoder_opt)
-    manifest = load_manifest(data, list(lists) if lists else None)
+    manifest = load_manifest(data, list(lists) if lists else None, follow_links=follow_links)
     enc = build_encoder(encoder, weights, device, frames, options)
 
     columns = (
@@ -94,6 +95,9 @@ def extract(
             f"({report.computed} encoded{resumed}; {report.seconds:.1f} s, {report.videos_per_s:.1f} videos/s encoded, "
             f"device {report.device}, key {report.key[:12]})"
         )
+    if report.warnings:
+        lines = [f"  {w.video_id}: {w.reason}" for w in report.warnings[:SHOW_BAD]]
+        warn(f"used {len(report.warnings)} video(s) despite decoder warnings:\n" + "\n".join(lines))
     if report.bad:
         lines = [f"  {b.video_id}: {b.reason}" for b in report.bad[:SHOW_BAD]]
         if len(report.bad) > SHOW_BAD:

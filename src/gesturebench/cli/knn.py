@@ -44,6 +44,12 @@ def knn(
     from ..evaluators.metrics import check_bootstrap
 
     check_bootstrap(bootstrap)
+    from ..errors import ConfigError
+    from ..fileio import output_problem
+
+    problem = output_problem(out, "file" if out.suffix == ".json" else "folder")
+    if problem:
+        raise ConfigError(f"--out {problem}")
     outcome = run_knn(train, test, k=k, metric=metric, bootstrap=bootstrap, seed=seed, device=device, out=out,
                       overwrite=overwrite, allow_overlap=allow_overlap)
     _print_result(outcome.doc)

@@ -338,6 +338,27 @@ class _SeekMismatch(Exception):
     """A frame after a seek was not the one the index predicted."""
 
 
+def _pts_reliable(index: _Index) -> bool:
+    """Packet pts identify frames (MP4/MOV, Matroska/WebM): a frame's position can be read off its pts."""
+    return index.pts is not None and any(f in SEEKABLE_FORMATS for f in index.container.split(","))
+
+
+def _packet_frames(container: Any, stream: Any, corrupt: list[Any]) -> Iterator[Any]:
+    """Decode packet by packet; a packet the decoder rejects is noted (its pts) and skipped.
+
+    ``container.decode`` would end the whole read at the first corrupt packet; decoding
+    each packet keeps the rest of the video usable.
+    """
+    av = _av()
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            corrupt.append(packet.pts)
+            continue
+        yield from frames
+
+
 def _decode_runs(
     path: Path,
     index: _Index,
@@ -345,17 +366,26 @@ def _decode_runs(
     wanted: set[int],
     threads: int,
     opened: tuple[Any, Any] | None = None,
+    corrupt: list[int] | None = None,
 ) -> dict[int, np.ndarray]:
-    """Decode the planned runs; ``opened`` is a container rewound to frame 0 (closed here)."""
+    """Decode the planned runs; ``opened`` is a container rewound to frame 0 (closed here).
+
+    With ``corrupt`` (a list) and pts that identify frames, frames are placed by their pts
+    and a corrupt packet is skipped, its frame index appended to ``corrupt``; otherwise
+    frames are counted and the first corrupt packet is a :class:`DecodeError`.
+    """
     container, stream = opened if opened is not None else _open(path, threads)
     out: dict[int, np.ndarray] = {}
     size: tuple[int, int] | None = None
     rotate_tag = stream.metadata.get("rotate")
+    tolerant = corrupt is not None and _pts_reliable(index)
+    where = {p: i for i, p in enumerate(index.pts)} if tolerant and index.pts is not None else {}
+    bad_pts: list[Any] = []
     try:
         for start, stop in runs:
             if start == 0:
                 pos = 0
-                frames = container.decode(stream)
+                frames = _packet_frames(container, stream, bad_pts) if tolerant else container.decode(stream)
                 # A rewound container is checked like a seek; a fresh one is the reference.
                 expect_pts = index.pts if opened is not None else None
             else:
@@ -365,10 +395,17 @@ def _decode_runs(
                 log.debug("%s: seek to keyframe %d for frames up to %d", path, start, stop)
                 container.seek(target, stream=stream, backward=True, any_frame=False)
                 pos = start
-                frames = container.decode(stream)
+                frames = _packet_frames(container, stream, bad_pts) if tolerant else container.decode(stream)
                 expect_pts = index.pts
             for frame in _checked(path, frames, lambda: pos):
-                if expect_pts is not None:
+                if tolerant:
+                    found = where.get(frame.pts)
+                    if found is None:
+                        raise _SeekMismatch(f"frame pts {frame.pts} is not in the index")
+                    if found < start:
+                        continue  # leading frame of an open GOP; belongs before `start`
+                    pos = found
+                elif expect_pts is not None:
                     if frame.pts is not None and frame.pts < expect_pts[start]:
                         continue  # leading frame of an open GOP; belongs before `start`
                     if pos >= len(expect_pts) or frame.pts != expect_pts[pos]:
@@ -382,6 +419,8 @@ def _decode_runs(
                 pos += 1
     finally:
         container.close()
+    if corrupt is not None:
+        corrupt.extend(sorted({where[p] for p in bad_pts if p in where}))
     return out
 
 
@@ -421,10 +460,12 @@ def _read(
         else:
             cost = SEEK_COST_FRAMES
         runs = plan_reads(needed, index.keyframes, cost)
+        corrupt: list[int] = []
         try:
-            got = _decode_runs(p, index, runs, set(needed), threads, opened)
+            got = _decode_runs(p, index, runs, set(needed), threads, opened, corrupt)
         except _SeekMismatch as exc:
             log.info("%s: seek index mismatch (%s); decoding sequentially", p, exc)
+            corrupt = []
             got = _decode_runs(p, index, [(0, needed[-1])], set(needed), threads)
         finally:
             opened = None  # _decode_runs closed it
@@ -433,6 +474,13 @@ def _read(
             opened[0].close()
     if not got:
         raise DecodeError(p, "no decodable frames")
+    hit = sorted(set(corrupt) & set(needed))
+    if hit:
+        raise DecodeError(p, f"corrupt data at frame {hit[0]}, one of the sampled frames")
+    if corrupt:
+        shown = ", ".join(map(str, corrupt[:5])) + (" ..." if len(corrupt) > 5 else "")
+        log.warning("%d corrupt frame(s) (%s) skipped; the %d sampled frames decode and are used",
+                    len(corrupt), shown, len(needed))
     if len(got) < len(needed):
         # Fewer decodable frames than packets: the tail is corrupt. Repeat
         # the last good frame only if the missing ones are at the very end.

@@ -4,12 +4,16 @@ Every reader validates the whole input and collects *every* problem before
 failing, then raises one :class:`ManifestError` whose ``problems`` each carry
 ``file:line`` and a message (see docs/data.md for the list). Paths in a
 manifest are relative to its root; an absolute path or one with a ``..``
-component is always refused, never resolved.
+component is always refused, never resolved. A listed file that is (or sits
+under) a symbolic link resolving outside the root is refused too, unless the
+caller passes ``follow_links=True`` (``--follow-links``): a link to
+``/etc/passwd`` must not reach the decoder.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -29,6 +33,8 @@ TABLE_EXTENSIONS = (".csv", ".jsonl")
 #: RoCoG-v2 list names, plus our ``tgt_`` prefix: {syn,real,tgt}_{ground,air}_{train,val,test}[_tsonly].txt
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _INDEX = re.compile(r"\d+")
+#: longest file or folder name most file systems allow (bytes)
+NAME_MAX = 255
 LIST_NAME = re.compile(r"^(syn|real|tgt)_(ground|air)_(train|val|test)(_tsonly)?\.txt$")
 
 __all__ = [
@@ -53,7 +59,9 @@ class _Collector:
     root: Path
     class_names: tuple[str, ...]
     check_files: bool = True
+    follow_links: bool = False
     records: list[VideoRecord] = field(default_factory=list)
+    _real_root: Path | None = None
     problems: list[Problem] = field(default_factory=list)
     seen: dict[str, str] = field(default_factory=dict)  # path -> where first listed
 
@@ -69,6 +77,11 @@ class _Collector:
         parts = [x for x in raw.replace("\\", "/").split("/") if x not in ("", ".")]
         if ".." in parts:
             self.problem(where, f"path {raw!r} refused: '..' would escape the root")
+            return None
+        longest = max((len(x.encode("utf-8", "surrogateescape")) for x in parts), default=0)
+        if longest > NAME_MAX:
+            shown = raw if len(raw) <= 60 else raw[:57] + "..."
+            self.problem(where, f"file name too long in {shown!r}: a name of {longest} bytes (file systems allow {NAME_MAX})")
             return None
         return "/".join(parts) or None
 
@@ -108,10 +121,45 @@ class _Collector:
             self.problem(where, f"duplicate entry {path!r} (first listed at {first})")
             return
         self.seen[path] = where
-        if self.check_files and not (self.root / path).is_file():
-            self.problem(where, f"missing file {path!r}")
+        if not self._file_ok(where, path):
             return
         self.records.append(VideoRecord(path, label, self.class_names[label], domain, view, split))
+
+    def _outside_root(self, full: Path) -> Path | None:
+        """Where ``full`` really is, if a symbolic link takes it outside the root (else None)."""
+        if self._real_root is None:
+            self._real_root = Path(os.path.realpath(self.root))
+        real = Path(os.path.realpath(full))
+        return None if real == self._real_root or self._real_root in real.parents else real
+
+    def _file_ok(self, where: str, path: str) -> bool:
+        """The listed file exists (when checked), is a file, and stays inside the root."""
+        full = self.root / path
+        try:
+            if not self.follow_links and (full.exists() or full.is_symlink()):
+                real = self._outside_root(full)
+                if real is not None:
+                    self.problem(
+                        where, f"{path!r} is a symbolic link (or under one) to {real}, outside the data root; "
+                        "refused (pass --follow-links to allow links out of the root)"
+                    )
+                    return False
+            if not self.check_files:
+                return True
+            if full.is_dir():
+                self.problem(where, f"{path!r} is a directory, not a video file")
+            elif full.is_file():
+                return True
+            elif full.is_symlink():
+                self.problem(where, f"broken symbolic link {path!r}: its target {os.readlink(full)!r} does not exist")
+            else:
+                self.problem(where, f"missing file {path!r}")
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                self.problem(where, f"file name too long: {path[:60]!r}... ({len(path)} characters)")
+            else:
+                self.problem(where, f"cannot check {path!r}: {exc.strerror}")
+        return False
 
     def finish(self, sources: Sequence[str], where_empty: str) -> Manifest:
         if not self.records and not self.problems:
@@ -156,7 +204,7 @@ def read_class_dict(root: str | os.PathLike[str]) -> tuple[str, ...]:
     if not path.is_file():
         raise ManifestError([Problem(where, "class_dict.json not found")])
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError([Problem(where, f"not valid JSON: {exc}")]) from exc
     if not isinstance(data, dict) or not data:
@@ -204,7 +252,8 @@ def _find_list(root: Path, given: str | os.PathLike[str]) -> Path | None:
 
 
 def load_rocog(
-    root: str | os.PathLike[str], lists: Iterable[str | os.PathLike[str]], *, check_files: bool = True
+    root: str | os.PathLike[str], lists: Iterable[str | os.PathLike[str]], *, check_files: bool = True,
+    follow_links: bool = False,
 ) -> Manifest:
     """Read RoCoG-v2 annotation lists (``relative/path.mp4 <label>`` per line) under ``root``.
 
@@ -217,7 +266,7 @@ def load_rocog(
     if not root.is_dir():
         raise ManifestError([Problem(str(root), "data root is not a folder")])
     classes = read_class_dict(root)
-    col = _Collector(root, classes, check_files)
+    col = _Collector(root, classes, check_files, follow_links)
     sources: list[str] = []
     if not lists:
         raise ManifestError([Problem(str(root), "no annotation list given")])
@@ -230,7 +279,10 @@ def load_rocog(
         sources.append(shown)
         split = split_of_list(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not data
+        except IsADirectoryError:
+            col.problem(shown, "annotation list is a directory, not a file")
+            continue
         except (OSError, UnicodeDecodeError) as exc:
             col.problem(shown, f"cannot read annotation list: {exc}")
             continue
@@ -282,7 +334,8 @@ def write_annotation_list(path: str | os.PathLike[str], records: Iterable[VideoR
 
 
 def load_folder(
-    root: str | os.PathLike[str], *, domain: str = "synthetic", view: str = "ground", split: str = "all"
+    root: str | os.PathLike[str], *, domain: str = "synthetic", view: str = "ground", split: str = "all",
+    follow_links: bool = False,
 ) -> Manifest:
     """Every video under ``root/<Class>/`` (or ``root/<syn|real|tgt>/<view>/<Class>/``).
 
@@ -305,7 +358,7 @@ def load_folder(
     else:
         class_dirs = [(c, domain, view) for c in sorted(root.iterdir()) if c.is_dir() and c.name != ANNOTATIONS]
     classes = read_class_dict(root) if has_dict else tuple(sorted({c.name for c, _, _ in class_dirs}))
-    col = _Collector(root, classes, check_files=False)
+    col = _Collector(root, classes, check_files=False, follow_links=follow_links)
     for folder, dom, v in class_dirs:
         where = _shown(folder, root)
         if folder.name not in classes:
@@ -313,8 +366,13 @@ def load_folder(
             continue
         label = classes.index(folder.name)
         for f in sorted(folder.rglob("*")):
-            if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS and not f.name.startswith(".tmp-"):
-                col.add(_shown(f, root), f.relative_to(root).as_posix(), label, dom, v, split)
+            if f.suffix.lower() not in VIDEO_EXTENSIONS or f.name.startswith(".tmp-"):
+                continue
+            rel = f.relative_to(root).as_posix()
+            if f.is_file():
+                col.add(rel, rel, label, dom, v, split)
+            elif f.is_symlink() and not f.exists():  # a broken link is a video the user expects: say so
+                col.problem(rel, f"broken symbolic link {rel!r}: its target {os.readlink(f)!r} does not exist")
     return col.finish([str(root)], str(root))
 
 
@@ -336,7 +394,7 @@ def _table_classes(root: Path, labels: list[object]) -> tuple[str, ...]:
 
 def _table_rows(path: Path, shown: str, col_problems: list[Problem]) -> list[tuple[str, dict[str, object]]]:
     """(where, row) pairs from a CSV (header row required) or JSONL file."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Excel's CSV export) is not data
     rows: list[tuple[str, dict[str, object]]] = []
     if path.suffix.lower() == ".jsonl":
         for n, line in enumerate(text.splitlines(), 1):
@@ -376,7 +434,8 @@ def _table_rows(path: Path, shown: str, col_problems: list[Problem]) -> list[tup
 
 
 def load_table(
-    path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None, *, check_files: bool = True
+    path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None, *, check_files: bool = True,
+    follow_links: bool = False,
 ) -> Manifest:
     """A CSV (header row) or JSONL manifest with ``path,label[,domain,view,split]``.
 
@@ -400,7 +459,7 @@ def load_table(
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError([Problem(shown, f"cannot read manifest table: {exc}")]) from exc
     classes = _table_classes(root, [r.get("label", "") for _, r in rows])
-    col = _Collector(root, classes, check_files)
+    col = _Collector(root, classes, check_files, follow_links)
     col.problems.extend(problems)
     for where, row in rows:
         _table_row(col, where, row)
@@ -442,7 +501,8 @@ def _table_row(col: _Collector, where: str, row: dict[str, object]) -> None:
 
 
 def load_manifest(
-    root: str | os.PathLike[str], lists: Sequence[str | os.PathLike[str]] | None = None, *, check_files: bool = True
+    root: str | os.PathLike[str], lists: Sequence[str | os.PathLike[str]] | None = None, *, check_files: bool = True,
+    follow_links: bool = False,
 ) -> Manifest:
     """Pick the reader: CSV/JSONL table, RoCoG-v2 lists, or folder per class.
 
@@ -453,17 +513,18 @@ def load_manifest(
     * otherwise: folder per class.
     """
     root_p = Path(root)
+    kw = {"check_files": check_files, "follow_links": follow_links}
     if root_p.suffix.lower() in TABLE_EXTENSIONS and not root_p.is_dir():
-        return load_table(root_p, check_files=check_files)
+        return load_table(root_p, **kw)
     if lists:
         lists = list(lists)
         if len(lists) == 1 and Path(lists[0]).suffix.lower() in TABLE_EXTENSIONS:
             table = _find_list(root_p, lists[0]) or Path(lists[0])
-            return load_table(table, root_p, check_files=check_files)
-        return load_rocog(root_p, lists, check_files=check_files)
+            return load_table(table, root_p, **kw)
+        return load_rocog(root_p, lists, **kw)
     ann = root_p / ANNOTATIONS
     if (root_p / CLASS_DICT).is_file() and ann.is_dir():
         found = sorted(ann.glob("*.txt"))
         if found:
-            return load_rocog(root_p, found, check_files=check_files)
-    return load_folder(root_p)
+            return load_rocog(root_p, found, **kw)
+    return load_folder(root_p, follow_links=follow_links)

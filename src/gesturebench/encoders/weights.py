@@ -91,6 +91,11 @@ def _torch_load_safely(path: Path) -> Any:
     except (RuntimeError, EOFError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WeightsError(f"cannot read weight file {path}: {first}") from None
+    except Exception as exc:  # noqa: BLE001 - a text or random file makes the unpickler fail in many ways
+        raise WeightsError(
+            f"cannot read weight file {path}: not a PyTorch checkpoint ({type(exc).__name__}: {str(exc)[:80]}); "
+            "expected a file written by torch.save, or .safetensors"
+        ) from None
 
 
 def unwrap_state_dict(obj: Any, source: str = "checkpoint") -> dict[str, torch.Tensor]:

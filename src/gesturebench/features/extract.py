@@ -75,6 +75,8 @@ class ExtractionReport:
     device: str = "cpu"
     action: str = "fresh"
     note: str = ""
+    #: videos used despite decoder warnings (e.g. a corrupt frame that was not sampled), this run
+    warnings: list[BadVideo] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -97,6 +99,7 @@ class ExtractionReport:
             "videos_per_s": round(self.videos_per_s, 3), "workers": self.workers,
             "batch_size": self.batch_size, "device": self.device, "action": self.action,
             "bad": [b._asdict() for b in self.bad],
+            "warnings": [w._asdict() for w in self.warnings],
         }
 
 
@@ -272,6 +275,7 @@ def _run_shards(
     store: FeatureStore, key: str, manifest: Manifest, encoder: Encoder, shards: list[tuple[int, int, int]],
     loader: ClipLoader, num_clips: int, num_frames: int, batch_size: int, workers: int, strict: bool,
     on_done: Callable[[int], None], known: dict[int, Any] | None = None,
+    warnings: list[BadVideo] | None = None,
 ) -> int:
     """Decode, encode and store the given shards; returns how many videos were encoded.
 
@@ -341,6 +345,9 @@ def _run_shards(
                         bad.append((row, reason or "unknown"))
                         on_done(1)
                         continue
+                    if reason and warnings is not None:
+                        log.warning("%s: %s", manifest.records[row].video_id, reason)
+                        warnings.append(BadVideo(manifest.records[row].video_id, reason, row))
                     i = len(batch)
                     staging.put(i, slice(i * num_clips, (i + 1) * num_clips),
                                 clip.reshape(num_clips, num_frames, *clip.shape[1:]))
@@ -390,6 +397,11 @@ def extract_features(
     resumes from its completed shards. Raises :class:`StoreError` if no video could be extracted.
     """
     t0 = time.perf_counter()
+    from ..fileio import output_problem
+
+    problem = output_problem(store_path, "folder")
+    if problem:
+        raise StoreError(f"--out {problem}; a feature store is a folder")
     if sampler is None:
         from ..data.sampling import SamplerConfig
 
@@ -413,8 +425,6 @@ def extract_features(
     settings = extraction_settings(manifest, encoder, sampler, decode_fn)
     key = cache_key(settings)
     store = FeatureStore(store_path)
-    if store.path.exists() and not store.path.is_dir():
-        raise StoreError(f"--out {store.path} exists and is not a folder; a feature store is a folder")
     total = len(manifest)
     notify: ProgressFn = progress or (lambda done, tot: None)
     report = ExtractionReport(
@@ -457,7 +467,7 @@ def extract_features(
         loader = ClipLoader(decode_fn, sampler, encoder.spec, num_clips * num_frames)
         report.computed = _run_shards(
             store, key, manifest, encoder, pending, loader, num_clips, num_frames, batch_size, workers, strict,
-            on_done, plan.known,
+            on_done, plan.known, report.warnings,
         )
         report.bad = _bad_from_shards(store, meta)
         report.seconds = time.perf_counter() - t0

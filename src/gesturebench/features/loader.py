@@ -25,8 +25,21 @@ from ..errors import DecodeError, GesturebenchError
 
 log = logging.getLogger(__name__)
 
-#: (row, clip or None, reason or None)
+#: (row, clip or None, reason or None): with a clip, ``reason`` is the decoder's warnings (e.g. a
+#: corrupt frame that was not sampled), so the main process can say the video was used anyway
 LoadResult = tuple[int, "np.ndarray | None", "str | None"]
+
+
+class _Warnings(logging.Handler):
+    """Collects the decoder's warnings for one video (they happen in a worker process)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        self.messages.append(msg.split(": ", 1)[1] if msg.startswith("/") and ": " in msg else msg)
 
 
 class ClipLoader:
@@ -46,6 +59,9 @@ class ClipLoader:
     def __call__(self, row: int, path: str) -> LoadResult:
         from ..encoders.preprocess import resize_crop
 
+        decode_log = logging.getLogger("gesturebench.data")
+        warnings = _Warnings()
+        decode_log.addHandler(warnings)
         try:
             frames = np.asarray(self.decode_fn(path, self.sampler))
             if frames.ndim == 5:  # (num_clips, T, H, W, 3) -> (num_clips * T, H, W, 3)
@@ -55,11 +71,13 @@ class ClipLoader:
                     f"decoder returned frames of shape {tuple(frames.shape)}; "
                     f"expected ({self.expected_frames}, H, W, 3)"
                 )
-            return row, resize_crop(frames, self.spec), None
+            return row, resize_crop(frames, self.spec), "; ".join(warnings.messages) or None
         except DecodeError as exc:
             return row, None, exc.reason
         except GesturebenchError as exc:
             return row, None, str(exc)
+        finally:
+            decode_log.removeHandler(warnings)
 
 
 _LOADER: ClipLoader | None = None

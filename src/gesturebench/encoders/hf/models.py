@@ -76,6 +76,8 @@ def load_pretrained(class_name: str, directory: Path, safetensors: bool, what: s
     Unexpected keys (a classifier head, a VideoMAE decoder) are allowed: they are
     parts of the checkpoint we do not use.
     """
+    import pickle
+
     import torch
     import transformers
 
@@ -90,6 +92,12 @@ def load_pretrained(class_name: str, directory: Path, safetensors: bool, what: s
                 dtype=torch.float32,
                 **kwargs,
             )
+    except pickle.UnpicklingError:  # transformers reads pytorch_model.bin with weights_only=True
+        raise WeightsError(
+            f"{what}: refusing to load the pickle in {directory}: it needs a Python object outside the tensor "
+            "allowlist, and arbitrary pickles are never executed (convert it to model.safetensors in a trusted "
+            "environment)"
+        ) from None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise WeightsError(f"{what}: cannot load {class_name} from {directory}: {first}") from None
