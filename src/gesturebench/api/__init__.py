@@ -30,6 +30,8 @@ _EXPORTS = {
     "load_recogniser": ".recognise",
     "predict_videos": ".recognise",
     "serve": ".recognise",
+    "UnseenResult": ".unseen",
+    "run_unseen": ".unseen",
 }
 
 __all__ = sorted(_EXPORTS)
