@@ -130,11 +130,18 @@ class BenchConfig:
         out: list[Variant] = []
         seen: dict[str, int] = {}
         many_weights = bool(self.weights)
+        files = [Path(str(w)) for _, w in pairs if w is not None and str(w) not in DEFAULT_WEIGHTS]
+        stems = [f.stem for f in files]
         for enc, w in pairs:
             weights = None if w is None or str(w) in DEFAULT_WEIGHTS else str(w)
             label = enc
             if many_weights:
-                label = f"{enc}@{Path(weights).stem if weights else 'default'}"
+                name = "default"
+                if weights:
+                    p = Path(weights)
+                    # fine-tuning runs all write RUN/model.safetensors: name such files by their run folder
+                    name = f"{p.parent.name}/{p.stem}" if stems.count(p.stem) > 1 and p.parent.name else p.stem
+                label = f"{enc}@{name}"
             seen[label] = seen.get(label, 0) + 1
             if seen[label] > 1:
                 label = f"{label}#{seen[label]}"
