@@ -124,3 +124,33 @@ def test_cli_trains_then_reports_a_cache_hit(rocog, tmp_path, capsys):
     assert "cache hit" in capsys.readouterr().out
     with pytest.raises(ConfigError):
         FinetuneConfig(warmup_epochs=3, epochs=1)
+
+
+def test_transformers_videomae_wrapper_round_trips_as_a_from_pretrained_folder(rocog, tmp_path):
+    transformers = pytest.importorskip("transformers")
+    root, lists = rocog
+    cfg = transformers.VideoMAEConfig(
+        image_size=32, patch_size=16, num_frames=4, tubelet_size=2, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=64, use_mean_pooling=True, num_labels=3,
+    )
+    torch.manual_seed(0)
+    transformers.VideoMAEForVideoClassification(cfg).save_pretrained(tmp_path / "ckpt")
+    res = _run(rocog, tmp_path / "run", encoder="videomae-b16-k400-hf", weights=tmp_path / "ckpt")
+    run = tmp_path / "run"
+    conf = json.loads((run / "config.json").read_text())
+    assert conf["architectures"] == ["VideoMAEForVideoClassification"]
+    assert conf["id2label"] == {"0": "Advance", "1": "Attention", "2": "Rally", "3": "Halt"}
+    rc = main(["extract", "--data", str(root), "--list", str(lists["tgt_ground_test"]), "--encoder",
+               "videomae-b16-k400-hf", "--weights", str(run / "model.safetensors"), "--out", str(tmp_path / "st"),
+               "--workers", "0", "--device", "cpu"])
+    assert rc == 0
+    fs = FeatureStore(tmp_path / "st").load()
+    head = load_file(run / "head.safetensors")
+    pred = (torch.from_numpy(np.asarray(fs.features)) @ head["weight"].T + head["bias"]).argmax(1).numpy()
+    assert (pred == np.asarray(fs.labels)).mean() == pytest.approx(res.history[-1]["val_accuracy"])
+    before = create_encoder("videomae-b16-k400-hf", weights=tmp_path / "ckpt", device="cpu")
+    after = create_encoder("videomae-b16-k400-hf", weights=run / "model.safetensors", device="cpu")
+    assert after.spec == before.spec and after.weights_sha256() == res.document["outputs"]["model.safetensors"]
+    # the classifier of the saved folder is the trained head
+    sd = load_file(run / "model.safetensors")
+    assert torch.equal(sd["classifier.weight"], head["weight"])

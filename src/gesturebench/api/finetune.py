@@ -204,8 +204,11 @@ def _write_outputs(out, enc, view, head, cfg, names, manifest, val, identity, ke
     from ..fileio import atomic_path, atomic_write_json, sha256_file
 
     meta = {"format": "pt", "gesturebench": "finetune", "encoder": enc.name, "run_key": key}
+    state = view.export_state()
+    if view.export_files is not None:  # a from_pretrained folder (transformers wrappers)
+        state = {k: v.detach().cpu().contiguous() for k, v in view.export_files(out, head, list(names)).items()}
     with atomic_path(out / MODEL_FILE, suffix=".safetensors") as tmp:
-        save_file(view.export_state(), str(tmp), metadata=meta)
+        save_file(state, str(tmp), metadata=meta)
     head_sd = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
     with atomic_path(out / HEAD_FILE, suffix=".safetensors") as tmp:
         save_file(head_sd, str(tmp), metadata={**meta, "class_names": json.dumps(list(names))})

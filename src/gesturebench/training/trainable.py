@@ -13,8 +13,12 @@ Each supported family says, without touching its inference code:
   loader (``encoders.weights`` / ``vit3d.load_official`` / the tiny and ViCLIP
   factories) reads back with ``--weights``.
 
-The transformers wrappers are not supported yet: their loader reads a
-``from_pretrained`` folder, not a single weight file (see docs/finetune.md).
+The transformers VideoMAE wrapper trains too: its loader reads a
+``from_pretrained`` folder, so its export (:func:`export_hf_videomae`) writes
+``model.safetensors`` in transformers' key layout plus ``config.json`` and a
+``preprocessor_config.json`` reproducing the encoder's input spec into the run
+folder. The other transformers wrappers (X-CLIP, V-JEPA 2, TimeSformer,
+ViViT) are not supported yet.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class TrainableView:
     no_weight_decay: frozenset[str] = field(default_factory=frozenset)
     set_drop_path: Callable[[float], None] | None = None
     export_extra: Callable[[], dict[str, torch.Tensor]] | None = None
+    #: writes companion files (config.json ...) into the run folder; given the trained head
+    export_files: Callable[[Any, nn.Module, list[str]], dict[str, torch.Tensor]] | None = None
 
     @property
     def depth(self) -> int:
@@ -105,6 +111,54 @@ def _viclip(encoder: Any) -> TrainableView:
     )
 
 
+def _hf_videomae(encoder: Any) -> TrainableView:
+    holder = encoder.model  # .videomae (VideoMAEModel) + .fc_norm (LayerNorm or Identity)
+    return TrainableView(
+        module=holder, forward=encoder.forward_features, blocks=list(holder.videomae.encoder.layer),
+        block_prefix="videomae.encoder.layer.", tower_prefixes=("",), embed_prefixes=("videomae.embeddings.",),
+        export_files=lambda out, head, names: export_hf_videomae(encoder, out, head, names),
+    )
+
+
+def export_hf_videomae(encoder: Any, out: Any, head: nn.Module, class_names: list[str]) -> dict[str, torch.Tensor]:
+    """The state dict and companion files of a transformers VideoMAE checkpoint folder at ``out``.
+
+    With ``fc_norm`` the folder is a ``VideoMAEForVideoClassification`` whose
+    ``classifier`` is the trained head (labels = ``class_names``); without, a
+    plain ``VideoMAEModel``. ``preprocessor_config.json`` carries the encoder's
+    mean, std, resize and crop, so the reloaded encoder preprocesses the same way.
+    """
+    import copy
+    import json
+    from pathlib import Path
+
+    from ..fileio import atomic_write_text
+
+    holder, spec = encoder.model, encoder.spec
+    cfg = copy.deepcopy(holder.videomae.config)
+    sd = {k: v for k, v in holder.state_dict().items()}
+    if isinstance(holder.fc_norm, nn.Identity):
+        sd = {k[len("videomae."):]: v for k, v in sd.items()}
+        cfg.architectures = ["VideoMAEModel"]
+    else:
+        sd["classifier.weight"], sd["classifier.bias"] = head.weight, head.bias
+        cfg.architectures = ["VideoMAEForVideoClassification"]
+        cfg.use_mean_pooling = True
+        cfg.id2label = dict(enumerate(class_names))
+        cfg.label2id = {c: i for i, c in enumerate(class_names)}
+    out = Path(out)
+    atomic_write_text(out / "config.json", cfg.to_json_string())
+    resample = 3 if spec.preprocess == "transformers-bicubic" else 2
+    processor = {
+        "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
+        "image_mean": list(spec.mean), "image_std": list(spec.std),
+        "do_resize": True, "size": {"shortest_edge": spec.resize_short_side},
+        "do_center_crop": True, "crop_size": {"height": spec.size, "width": spec.size}, "resample": resample,
+    }
+    atomic_write_text(out / "preprocessor_config.json", json.dumps(processor, indent=2) + "\n")
+    return sd
+
+
 def trainable_view(encoder: Any) -> TrainableView:
     """The :class:`TrainableView` of ``encoder``; one-line errors for encoders that cannot train."""
     from ..encoders.basic.tiny import TinyEncoder
@@ -125,9 +179,13 @@ def trainable_view(encoder: Any) -> TrainableView:
 
     if isinstance(encoder, ViCLIPEncoder):
         return _viclip(encoder)
+    from ..encoders.hf.models import VideoMAEEncoder
+
+    if isinstance(encoder, VideoMAEEncoder):
+        return _hf_videomae(encoder)
     raise EncoderError(
         f"fine-tuning encoder {name!r} ({type(encoder).__name__}) is not supported yet; "
-        "supported: the UMT / VideoMAE V2 / ViCLIP ports and the tiny test presets"
+        "supported: the UMT / VideoMAE V2 / ViCLIP ports, the transformers VideoMAE wrapper, the tiny test presets"
     )
 
 

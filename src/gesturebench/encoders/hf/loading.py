@@ -133,7 +133,9 @@ def weight_files(directory: Path, entry_name: str = "model") -> tuple[list[Path]
             f"weights for {entry_name}: {directory} has no config.json; pass the folder of a "
             "Hugging Face checkpoint (as written by save_pretrained / huggingface-cli download)"
         )
-    safe = sorted(directory.glob("*.safetensors"))
+    # transformers reads model.safetensors (or its shards) only; other .safetensors files beside it
+    # (a fine-tuning run's head.safetensors) are not part of the checkpoint
+    safe = sorted(directory.glob("model*.safetensors"))
     if safe:
         return safe, True
     pickles = sorted(directory.glob("pytorch_model*.bin"))
