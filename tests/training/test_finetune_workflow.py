@@ -15,6 +15,7 @@ from gesturebench.api.finetune import finetune
 from gesturebench.cli import main
 from gesturebench.encoders import create_encoder
 from gesturebench.errors import ConfigError, TrainingError
+from gesturebench.evaluators.results import validate_document
 from gesturebench.features.store import FeatureStore
 from gesturebench.training.config import FinetuneConfig
 
@@ -38,6 +39,7 @@ def test_outputs_and_extract_with_the_checkpoint_reproduces_val_accuracy(rocog, 
     assert doc["task"] == "finetune" and doc["schema"] == "gesturebench.result/1" and doc["encoder"] == "umt-test-tiny"
     assert [h["epoch"] for h in doc["history"]] == [1, 2] and doc["settings"]["mode"] == "full"
     assert set(doc["provenance"]) == {"git_revision", "versions", "machine"} and doc["created"]
+    assert validate_document(doc) is None  # the study's task type for "finetune" accepts it
     assert doc["class_names"] == ["Advance", "Attention", "Rally", "Halt"] and doc["train"]["n"] == 8
     assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the checkpoint is what `extract --weights` loads; the head on the extracted features scores the

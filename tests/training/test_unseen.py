@@ -12,6 +12,7 @@ import pytest
 from gesturebench.api.unseen import describe_method, run_unseen
 from gesturebench.cli import main
 from gesturebench.errors import ConfigError
+from gesturebench.evaluators.results import validate_document
 from gesturebench.evaluators.unseen import FoldScore, make_folds, paired_bootstrap, score_fold, summarize
 from gesturebench.training.adapter import AdapterConfig
 
@@ -82,6 +83,7 @@ def test_head_workflow_schema_resume_and_cache(rocog, tmp_path):
     res = run_unseen(*args, **kw)
     doc = json.loads((tmp_path / "u" / "unseen.json").read_text())
     assert doc["task"] == "unseen" and doc["encoder"] == "test-tiny-vit"
+    assert validate_document(doc) is None  # the study's task type for "unseen" accepts it
     assert {"encoder", "settings", "provenance", "created", "folds", "summary"} <= set(doc)
     assert len(doc["folds"]) == 6
     f0 = doc["folds"][0]

@@ -161,7 +161,7 @@ def finetune(
     from ..training.config import FinetuneConfig
     from ..training.loop import make_head, train
     from ..training.trainable import trainable_view
-    from .extract_shim import build_encoder
+    from .extract import build_encoder
 
     cfg = cfg or FinetuneConfig()
     out = Path(out)

@@ -153,7 +153,7 @@ def run_unseen(
     from ..training.adapter import AdapterConfig
     from ..training.config import FinetuneConfig
     from ..training.trainable import trainable_view
-    from .extract_shim import build_encoder
+    from .extract import build_encoder
 
     check_choice("--method", method, METHODS)
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
@@ -302,7 +302,7 @@ def _adapter_fold(train_fs, test_fs, support_fs, sup_rows, tr_rows, s_lab, u_lab
 def _finetune_fold(data, train_lists, test_m, train_m, support_m, encoder, weights, fold_dir, cfg, seen, device,
                    workers, encoder_options, test_fs, support_fs, train_fs, sup_rows, tr_rows, u_lab, progress):
     from ..evaluators.unseen import score_fold
-    from .extract_shim import build_encoder
+    from .extract import build_encoder
     from .finetune import finetune
 
     run = finetune(data, train_lists, encoder, fold_dir / "run", cfg, weights=weights, classes=list(seen),

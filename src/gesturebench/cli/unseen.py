@@ -36,7 +36,7 @@ def unseen(
     from rich.table import Table
 
     from ..api.unseen import run_unseen
-    from ..report.tables import pct
+    from ..report.format import pct
     from ..training.adapter import AdapterConfig
     from ..training.config import FinetuneConfig
 
