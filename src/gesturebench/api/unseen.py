@@ -219,6 +219,10 @@ def run_unseen(
     train_fs = _extract(train_m, enc, stores / "frozen-train", n_workers, progress)
     test_fs = _extract(test_m, enc, stores / "frozen-test", n_workers, progress)
     support_fs = _extract(support_m, enc, stores / "frozen-support", n_workers, progress) if support_m else train_fs
+    from ..evaluators.checks import check_pair
+
+    # the project's leakage (same file / identical features) and same-extraction checks
+    check_pair([train_fs] + ([support_fs] if support_m is not None else []), test_fs)
     _check_folds(fold_list, names, train_fs, test_fs, support_fs, shots, method)
 
     fold_docs, frozen_scores, tuned_scores, reused = [], [], [], 0
