@@ -66,9 +66,9 @@ def make_model(work: Path, encoder: str, per_class: int) -> Path:
     from gesturebench.features.extract import extract_features
     from gesturebench.synth.writer import generate_dataset
 
-    data = work / "train-data"
+    data = work / f"train-data-{per_class}"
     generate_dataset(data, per_class, ["ground"], 0, size=160, frames=48, workers=0, splits="train=1.0")
-    store, model = work / f"store-{encoder}", work / f"model-{encoder}"
+    store, model = work / f"store-{encoder}-{per_class}", work / f"model-{encoder}-{per_class}"
     enc = create_encoder(encoder, device="cpu")
     extract_features(load_manifest(data), enc, store, SamplerConfig(num_frames=enc.spec.num_frames), workers=0)
     if not (model / "recogniser.json").exists():

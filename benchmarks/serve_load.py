@@ -47,6 +47,7 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=5, help="requests per client")
     ap.add_argument("--workers", type=int, default=2, help="the server's --workers")
     ap.add_argument("--encoder", default="motion")
+    ap.add_argument("--per-class", type=int, default=20, help="training videos per gesture in the model")
     ap.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
     ap.add_argument("--work", type=Path, default=ROOT / "bench-out" / "recogniser")
     args = ap.parse_args()
@@ -58,7 +59,7 @@ def main() -> int:
 
     args.work.mkdir(parents=True, exist_ok=True)
     query = setup.make_query_clip(args.work / "query-640x480-3s.mp4")
-    model = setup.make_model(args.work, args.encoder, 20)
+    model = setup.make_model(args.work, args.encoder, args.per_class)
     data = query.read_bytes()
     port = free_port()
     exe = Path(sys.executable).parent / "gesturebench"
