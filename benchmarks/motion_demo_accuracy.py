@@ -13,6 +13,13 @@ Usage::
 
 ``--data`` reuses an already generated dataset root (one seed); otherwise each
 seed's data is generated (and reused on reruns) under ``bench-out/motion-data/``.
+
+Camera azimuths (issue #11): ``--azimuths`` sets those of the synthetic
+training videos and ``--target-azimuths`` those of the target-style videos
+(both default to RoCoG-v2's 30..330 in 60-degree steps), e.g. frontal-only
+training against the default::
+
+    .venv/bin/python benchmarks/motion_demo_accuracy.py --encoders motion --seeds 0 --azimuths 330,0,30
 Prints a table and writes ``bench-out/motion_demo_accuracy.json``.
 """
 
@@ -33,14 +40,16 @@ sys.path.insert(0, str(ROOT / "src"))
 SOURCES = ("synthetic", "target", "synthetic+target")
 
 
-def generate(root: Path, seed: int, per_syn: int, per_tgt: int, size: int, frames: int, workers: int) -> None:
+def generate(root: Path, seed: int, per_syn: int, per_tgt: int, size: int, frames: int, workers: int,
+             azimuths: str | None = None, target_azimuths: str | None = None) -> None:
     """The demo's two generate_dataset calls (same seeds and splits as run_demo)."""
     from gesturebench.synth import generate_dataset
 
     generate_dataset(root, per_class=per_syn, views=("ground",), seed=seed, style="default",
-                     size=size, frames=frames, workers=workers, splits={"train": 1.0})
+                     size=size, frames=frames, workers=workers, splits={"train": 1.0}, azimuths=azimuths)
     generate_dataset(root, per_class=per_tgt, views=("ground",), seed=seed + 1, style="target",
-                     size=size, frames=frames, workers=workers, splits={"train": 0.5, "test": 0.5})
+                     size=size, frames=frames, workers=workers, splits={"train": 0.5, "test": 0.5},
+                     azimuths=target_azimuths)
 
 
 def evaluate(data: Path, feat_dir: Path, encoders: list[str], workers: int, options: dict) -> dict:
@@ -112,19 +121,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--encoders", nargs="+", default=["pixels", "motion"])
     p.add_argument("--motion-option", action="append", default=[], metavar="KEY=INT",
                    help="motion encoder option (num_frames, size, grid, ...); repeatable")
+    p.add_argument("--azimuths", help="camera azimuths of the synthetic training videos (synth --azimuths syntax)")
+    p.add_argument("--target-azimuths", help="camera azimuths of the target-style videos")
     p.add_argument("--out", type=Path, default=ROOT / "bench-out")
     args = p.parse_args(argv)
     options = {k: int(v) for k, v in (o.split("=", 1) for o in args.motion_option)}
     tag = "-".join(f"{k}{v}" for k, v in sorted(options.items())) or "default"
 
+    cams = "".join(f"-{k}{v.replace(',', '_').replace(':', '~')}" for k, v in
+                   (("az", args.azimuths), ("taz", args.target_azimuths)) if v)
     runs = []
     if args.data is not None:
         runs.append((args.seeds[0], args.data))
     else:
         for seed in args.seeds:
             root = args.out / "motion-data" / (
-                f"s{seed}-syn{args.per_class_synthetic}-tgt{args.per_class_target}-{args.size}px-{args.frames}f")
-            generate(root, seed, args.per_class_synthetic, args.per_class_target, args.size, args.frames, args.workers)
+                f"s{seed}-syn{args.per_class_synthetic}-tgt{args.per_class_target}-{args.size}px-{args.frames}f{cams}")
+            generate(root, seed, args.per_class_synthetic, args.per_class_target, args.size, args.frames, args.workers,
+                     args.azimuths, args.target_azimuths)
             runs.append((seed, root))
 
     results = []
@@ -141,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['seed']:>4}  {name:<8} {e['feature_dim']:>5} {e['num_frames']:>3}  {cells}")
     if results:
         chance = next(iter(results[0]["encoders"].values()))["chance"]
-        print(f"chance {100 * chance:.1f}%; motion options {options or 'preset'}")
+        print(f"chance {100 * chance:.1f}%; motion options {options or 'preset'}; azimuths: synthetic "
+              f"{args.azimuths or 'RoCoG default'}, target {args.target_azimuths or 'RoCoG default'}")
     if timing:
         print(f"motion encode-only: {timing['wall_ms']:.1f} ms/clip wall, {timing['cpu_ms']:.1f} ms/clip CPU (1 thread)")
     try:
@@ -149,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         load = None
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "motion_demo_accuracy.json"
-    path.write_text(json.dumps({"options": options, "runs": results, "motion_encode": timing,
+    path = args.out / f"motion_demo_accuracy{cams}.json"
+    path.write_text(json.dumps({"options": options, "azimuths": args.azimuths, "target_azimuths": args.target_azimuths,
+                                "runs": results, "motion_encode": timing,
                                 "loadavg": load, "cpu_count": os.cpu_count()}, indent=2))
     print(f"wrote {path} (load average {load})")
     return 0

@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -92,12 +92,15 @@ class Scene:
     style: str
     spec: dict
     source: dict
+    _hashes: dict = field(default_factory=dict, compare=False, repr=False)  # view -> hash, memoised
 
     def view_hash(self, view: str) -> str:
         """12 hex digits over what videos of ``view`` are drawn from (other views' cameras left out)."""
-        spec = copy.deepcopy(self.spec)
-        spec["camera"] = {k: v for k, v in spec["camera"].items() if k not in SCENE_VIEWS or k == view}
-        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+        if view not in self._hashes:
+            spec = dict(self.spec)
+            spec["camera"] = {k: v for k, v in spec["camera"].items() if k not in SCENE_VIEWS or k == view}
+            self._hashes[view] = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+        return self._hashes[view]
 
     def to_yaml(self) -> str:
         import yaml
