@@ -68,12 +68,15 @@ def run_extract(
     overwrite: bool = False,
     manifest: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    engine: Any = "local",
 ) -> ExtractionReport:
     """Extract features of the videos of ``data`` (``lists``, or the detected layout) into ``out``.
 
     ``encoder``: a preset name (built with :func:`build_encoder`) or an encoder already built.
     ``manifest``: an already loaded manifest to use instead of ``data``/``lists``.
     Rerunning is a cache hit; an interrupted run resumes.
+    ``engine``: ``"local"``, ``"ray"`` or a :class:`gesturebench.ray_cluster.RayEngine`; on Ray
+    a preset is built on CPU here and ``device`` is where the encoder actors run.
     """
     from ..data.manifest import load_manifest
     from ..data.sampling import SamplerConfig
@@ -83,9 +86,13 @@ def run_extract(
     n_workers = resolve_workers(workers) if isinstance(workers, str) else workers
     if manifest is None:
         manifest = load_manifest(Path(data), [Path(p) for p in lists] if lists else None)
-    enc = build_encoder(encoder, weights, device, frames, options) if isinstance(encoder, str) else encoder
+    on_ray = engine != "local"
+    if isinstance(encoder, str):
+        enc = build_encoder(encoder, weights, "cpu" if on_ray else device, frames, options)
+    else:
+        enc = encoder
     sampler_cfg = SamplerConfig(name=sampler, num_frames=enc.spec.num_frames if frames is None else frames)
     return extract_features(
         manifest, enc, Path(out), sampler_cfg, batch_size=batch_size, workers=n_workers, strict=strict,
-        overwrite=overwrite, progress=progress,
+        overwrite=overwrite, progress=progress, engine=engine, device=device if on_ray else None,
     )

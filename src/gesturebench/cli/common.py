@@ -23,6 +23,13 @@ AllowOverlapOpt = Annotated[
     typer.Option("--allow-overlap", help="Evaluate even when test videos are also training videos (refused by default)."),
 ]
 WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes (0: in the main process).")]
+EngineOpt = Annotated[
+    str, typer.Option("--engine", help="local (this machine) or ray (a Ray cluster; needs gesturebench[ray]).")
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option("--ray-address", help="Ray cluster to join (HOST:PORT or auto); default: start a local Ray."),
+]
 
 
 def warn(msg: str) -> None:

@@ -7,7 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DeviceOpt, EncoderOptsOpt, FollowLinksOpt, console, err_console, parse_encoder_opts, warn
+from .common import (
+    DeviceOpt, EncoderOptsOpt, EngineOpt, FollowLinksOpt, RayAddressOpt, console, err_console, parse_encoder_opts,
+    warn,
+)
 
 #: how many skipped videos the warning lists before pointing at `features info`
 SHOW_BAD = 20
@@ -44,6 +47,8 @@ def extract(
         bool, typer.Option("--overwrite", help="Rebuild the store from nothing (other settings, or a damaged store).")
     ] = False,
     follow_links: FollowLinksOpt = False,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Extract one feature vector per video with a frozen encoder, into a resumable, cached store.
 
@@ -56,11 +61,14 @@ def extract(
 
     from ..api.extract import build_encoder, run_extract
     from ..data.manifest import load_manifest
+    from ..ray_cluster import engine_from_cli
     from .progress import rate_column
 
     options = parse_encoder_opts(encoder_opt)
+    run_on = engine_from_cli(engine, ray_address)
     manifest = load_manifest(data, list(lists) if lists else None, follow_links=follow_links)
-    enc = build_encoder(encoder, weights, device, frames, options)
+    # On Ray the encoder is built here on CPU and placed on --device by the encoder actors.
+    enc = build_encoder(encoder, weights, "cpu" if run_on != "local" else device, frames, options)
 
     columns = (
         TextColumn("extract {task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -78,7 +86,7 @@ def extract(
 
         report = run_extract(
             data, enc, out, frames=frames, sampler=sampler, batch_size=batch_size, workers=workers, device=device,
-            strict=strict, overwrite=overwrite, manifest=manifest, progress=progress,
+            strict=strict, overwrite=overwrite, manifest=manifest, progress=progress, engine=run_on,
         )
 
     if report.note:

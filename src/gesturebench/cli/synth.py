@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import SeedOpt, WorkersOpt, console
+from .common import EngineOpt, RayAddressOpt, SeedOpt, WorkersOpt, console
 
 _VALUES = "a value (5), a list (0,30,330), low:high (drawn uniformly) or low:high:step"
 AzimuthsOpt = Annotated[str | None, typer.Option(
@@ -44,6 +44,8 @@ def _synth(
         "--mirror-share", help="Share of left-handed (mirrored) performances, 0-1. Default 0.1 (target 0.25).")] = None,
     scene_template: Annotated[bool, typer.Option(
         "--scene-template", help="Print the style's scene YAML (every randomised setting) and exit.")] = False,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Render a synthetic gesture dataset in the RoCoG-v2 layout."""
     from ..errors import ConfigError
@@ -62,6 +64,9 @@ def _synth(
     parse_splits(splits)
     sc = resolve_scene(style, scene, azimuths=azimuths, elevations=elevations, distance=distance,
                        mirror_share=mirror_share)  # validated before anything is written
+    from ..ray_cluster import engine_from_cli
+
+    run_on = engine_from_cli(engine, ray_address)
     with Progress(TextColumn("[bold]synth[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False) as bar:
         task = bar.add_task(f"{style} {','.join(view_list)}", total=None)
@@ -70,7 +75,8 @@ def _synth(
             bar.update(task, completed=done, total=total)
 
         summary = generate_dataset(out, per_class, view_list, seed, style=style, size=size, frames=frames,
-                                   workers=workers, splits=splits, progress=progress, gesture_dir=gestures, scene=sc)
+                                   workers=workers, splits=splits, progress=progress, gesture_dir=gestures, scene=sc,
+                                   engine=run_on)
     split_names = sorted({k[2] for k in summary.counts}, key=["train", "val", "test"].index)
     table = Table(title=f"{summary.root} ({style}, scene {summary.scene})")
     table.add_column("class")

@@ -129,13 +129,16 @@ def files_fingerprint(manifest: Manifest) -> str:
 
 
 def extraction_settings(
-    manifest: Manifest, encoder: Encoder, sampler: Any, decode_fn: Callable[..., Any]
+    manifest: Manifest, encoder: Encoder, sampler: Any, decode_fn: Callable[..., Any], precision: str | None = None
 ) -> dict[str, Any]:
     """Every setting that determines the stored features; the cache key is their hash.
 
     The package version is not one of them (a release that changes what features are
     computed bumps the encoder's ``version`` or :data:`PREPROCESS_VERSION` instead); it is
     recorded in the metadata as ``created_by``.
+
+    precision: what the encoder computes in, when it runs elsewhere (Ray actors);
+    default: :func:`compute_precision` on this process's encoder.
     """
     spec = encoder.spec
     return {
@@ -151,7 +154,7 @@ def extraction_settings(
             "std": list(spec.std),
             "layout": spec.layout,
         },
-        "precision": compute_precision(encoder),
+        "precision": precision or compute_precision(encoder),
         "dtype": "float32",
         "manifest": manifest.content_hash(),
         "files": files_fingerprint(manifest),
@@ -381,6 +384,7 @@ def extract_features(
     overwrite: bool = False,
     shard_size: int = DEFAULT_SHARD_SIZE,
     decode_fn: Callable[..., Any] | None = None,
+    engine: Any = "local",
 ) -> ExtractionReport:
     """Encode every video of ``manifest`` into the feature store at ``store_path``.
 
@@ -392,6 +396,9 @@ def extract_features(
     shard_size: videos per shard (the unit of resumption; a resumed store keeps its shard size).
     decode_fn: ``decode_fn(path, sampler) -> uint8 (F, H, W, 3)``; default
         :func:`gesturebench.data.decode.decode_clip`. Must be picklable when ``workers > 0``.
+    engine: ``"local"`` (this process and its decode workers), ``"ray"`` or a
+        :class:`gesturebench.ray_cluster.RayEngine` (a Ray cluster; ``device`` is then the
+        encoder actors' device). Both write the same store: either resumes the other's.
 
     An unchanged rerun is a cache hit that decodes and encodes nothing; an interrupted run
     resumes from its completed shards. Raises :class:`StoreError` if no video could be extracted.
@@ -411,7 +418,7 @@ def extract_features(
     check_positive_int("batch_size", batch_size)
     check_positive_int("shard_size", shard_size)
     workers = resolve_workers(workers)
-    if device is not None:
+    if device is not None and engine == "local":
         from ..runtime import resolve_device
 
         encoder.to(resolve_device(device))
@@ -422,13 +429,19 @@ def extract_features(
     num_clips = int(getattr(sampler, "num_clips", 1) or 1)
     num_frames = int(sampler.num_frames)
 
-    settings = extraction_settings(manifest, encoder, sampler, decode_fn)
+    run_shards: Any = _run_shards
+    if engine != "local":  # the Ray engine places the encoder on its actors (features/ray_engine.py)
+        from .ray_engine import ray_shard_runner
+
+        run_shards = ray_shard_runner(engine, encoder, device)
+    settings = extraction_settings(manifest, encoder, sampler, decode_fn, getattr(run_shards, "precision", None))
     key = cache_key(settings)
     store = FeatureStore(store_path)
     total = len(manifest)
     notify: ProgressFn = progress or (lambda done, tot: None)
     report = ExtractionReport(
-        store_path=store.path, key=key, total=total, workers=workers, batch_size=batch_size, device=str(encoder.device)
+        store_path=store.path, key=key, total=total, workers=workers, batch_size=batch_size,
+        device=str(getattr(run_shards, "device", encoder.device)),
     )
 
     with store.lock():
@@ -465,7 +478,7 @@ def extract_features(
             notify(done, total)
 
         loader = ClipLoader(decode_fn, sampler, encoder.spec, num_clips * num_frames)
-        report.computed = _run_shards(
+        report.computed = run_shards(
             store, key, manifest, encoder, pending, loader, num_clips, num_frames, batch_size, workers, strict,
             on_done, plan.known, report.warnings,
         )

@@ -347,6 +347,7 @@ def generate_dataset(
     elevations=None,
     distance=None,
     mirror_share: float | None = None,
+    engine: object = "local",
 ) -> SynthSummary:
     """Generate ``per_class`` videos per gesture and view into ``out`` (RoCoG-v2 layout).
 
@@ -356,6 +357,8 @@ def generate_dataset(
     ``"4:6.5"``, ``"5"``) and ``mirror_share`` override its camera and mirroring.
     Deterministic in (seed, style, view, class, index, scene) whatever ``workers``;
     resumes an interrupted run. ``progress(done, total)`` is called as videos finish.
+    ``engine``: ``"local"`` (``workers`` processes here), ``"ray"`` or a
+    :class:`gesturebench.ray_cluster.RayEngine` (render on a Ray cluster, write here).
     """
     from .gestures import load_gestures
     from .scene import resolve_scene
@@ -370,11 +373,11 @@ def generate_dataset(
     root.mkdir(parents=True, exist_ok=True)
     with output_lock(root):
         return _generate(root, specs, per_class, views, seed, style, size, frames, workers, split_fracs,
-                         progress, gdir, sc)
+                         progress, gdir, sc, engine)
 
 
 def _generate(root, specs, per_class, views, seed, style, size, frames, workers, split_fracs, progress, gdir,
-              sc) -> SynthSummary:
+              sc, engine="local") -> SynthSummary:
     _write_class_dict(root, specs)
     prefix = STYLE_DIR[style]
     _clean_temps(root, prefix, views)
@@ -386,7 +389,14 @@ def _generate(root, specs, per_class, views, seed, style, size, frames, workers,
     t0 = time.perf_counter()
     if progress:
         progress(0, total)
-    if workers <= 0:
+    if engine != "local":  # Ray renders, this process writes (synth/ray_engine.py)
+        from .ray_engine import render_on_ray
+
+        for row, made in render_on_ray(jobs, engine):  # type: ignore[arg-type]
+            results[row["path"]], generated = row, generated + made
+            if progress:
+                progress(len(results), total)
+    elif workers <= 0:
         for job in jobs:
             row, made = render_job(job)
             results[row["path"]], generated = row, generated + made
