@@ -176,3 +176,18 @@ def test_cli_engine_ray_matches_local(ray_local, tiny_videos, tmp_path, capsys):
     assert out.err.count("Halt/v3.mp4: not a readable video") == 2
     assert "extracted 6/7 videos with pixels" in out.out
     same_featureset(FeatureStore(tmp_path / "l").load(), FeatureStore(tmp_path / "r").load())
+
+
+def test_growing_a_store_on_ray_equals_a_fresh_local_store(ray_local, tmp_path):
+    from dataclasses import replace
+
+    full = make_dataset(tmp_path / "d", SEEDS, bad=BAD)
+    first = replace(full, records=full.records[:7])  # same files; the store then grows by rows 7..10
+    sampler = SamplerConfig(num_frames=4)
+    kw = dict(batch_size=3, shard_size=4, decode_fn=fake_decode)
+    extract_features(first, MeanColourEncoder(), tmp_path / "st", sampler, workers=0, **kw)
+    grown = extract_features(full, MeanColourEncoder(), tmp_path / "st", sampler, engine="ray", **kw)
+    assert grown.action == "grow", (grown.action, grown.note)
+    assert grown.computed == len([r for r in range(7, len(SEEDS)) if r not in BAD])
+    extract_features(full, MeanColourEncoder(), tmp_path / "fresh", sampler, workers=0, **kw)
+    same_featureset(FeatureStore(tmp_path / "fresh").load(), FeatureStore(tmp_path / "st").load())
