@@ -4,6 +4,7 @@ local engine; bad videos listed the same; an interrupted Ray run resumes (with e
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,3 +192,23 @@ def test_growing_a_store_on_ray_equals_a_fresh_local_store(ray_local, tmp_path):
     assert grown.computed == len([r for r in range(7, len(SEEDS)) if r not in BAD])
     extract_features(full, MeanColourEncoder(), tmp_path / "fresh", sampler, workers=0, **kw)
     same_featureset(FeatureStore(tmp_path / "fresh").load(), FeatureStore(tmp_path / "st").load())
+
+
+def warning_decode(path, sampler):
+    """fake_decode, plus a decoder warning for seed 92 (still usable, as with a corrupt unsampled frame)."""
+    import logging
+
+    frames = fake_decode(path, sampler)
+    if Path(path).read_text().strip() == "92":
+        logging.getLogger("gesturebench.data.decode").warning("frame 3 is corrupt (not sampled)")
+    return frames
+
+
+def test_decoder_warnings_are_reported_like_local(ray_local, tmp_path):
+    m = make_dataset(tmp_path / "d", SEEDS, bad=BAD)
+    reports = {e: extract_features(m, MeanColourEncoder(), tmp_path / e, SamplerConfig(num_frames=4), batch_size=3,
+                                   workers=0, decode_fn=warning_decode, engine=e) for e in ("local", "ray")}
+    assert len(reports["local"].warnings) == 1 and reports["local"].warnings[0].row == 3
+    assert reports["ray"].warnings == reports["local"].warnings
+    assert "frame 3 is corrupt" in reports["ray"].warnings[0].reason
+    same_featureset(FeatureStore(tmp_path / "local").load(), FeatureStore(tmp_path / "ray").load())

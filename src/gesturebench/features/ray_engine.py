@@ -46,19 +46,22 @@ log = logging.getLogger(__name__)
 
 
 # ---- remote code (runs in Ray workers) -------------------------------------------------------
-def decode_block(loader: ClipLoader, items: list[tuple[int, str]]) -> tuple[list[tuple[int, str | None]], np.ndarray]:
-    """Decode one block: ``[(row, reason or None)]`` in row order, and the good clips stacked."""
+def decode_block(
+    loader: ClipLoader, items: list[tuple[int, str]]
+) -> tuple[list[tuple[int, str | None, str | None]], np.ndarray]:
+    """Decode one block: ``[(row, why it is bad or None, a warning or None)]`` in row order, and
+    the good clips stacked."""
     import cv2
 
     cv2.setNumThreads(1)  # one core per task, as in the local decode workers
-    statuses: list[tuple[int, str | None]] = []
+    statuses: list[tuple[int, str | None, str | None]] = []
     clips = []
     for row, path in items:
         _, clip, reason = loader(row, path)
         if clip is None:
-            statuses.append((row, reason or "unknown"))
+            statuses.append((row, reason or "unknown", None))
         else:
-            statuses.append((row, None))
+            statuses.append((row, None, reason))  # a usable video may come with a warning
             clips.append(clip)
     return statuses, (np.stack(clips) if clips else np.zeros((0,), dtype=np.uint8))
 
@@ -153,14 +156,15 @@ class RayShardRunner:
         self, store: FeatureStore, key: str, manifest: Manifest, encoder: Encoder, shards: list[tuple[int, int, int]],
         loader: ClipLoader, num_clips: int, num_frames: int, batch_size: int, workers: int, strict: bool,
         on_done: Callable[[int], None], known: dict[int, Any] | None = None,
+        warnings: list[Any] | None = None,
     ) -> int:
         """Decode, encode and store ``shards``; returns how many videos were encoded.
 
         Rows in ``known`` (row -> feature vector, or the reason the video was bad) come from an
         earlier store and are written as they are, without decoding, in the place the local
-        engine puts them.
+        engine puts them. Videos that decoded with a warning are appended to ``warnings``.
         """
-        from .extract import _check_finite
+        from .extract import BadVideo, _check_finite
 
         if not shards:
             return 0
@@ -225,7 +229,7 @@ class RayShardRunner:
 
         def take_unit(index: int, last: bool, status_ref: Any, clips_ref: Any) -> None:
             position = 0  # index of the next decodable row's clip in this block's stacked array
-            for row, reason in (ray.get(status_ref) if status_ref is not None else []):
+            for row, reason, warning in (ray.get(status_ref) if status_ref is not None else []):
                 take_known(index, row)
                 cursor[index] = row + 1
                 if reason is not None:
@@ -235,6 +239,9 @@ class RayShardRunner:
                     bad.setdefault(index, []).append((row, reason))
                     on_done(1)
                     continue
+                if warning and warnings is not None:
+                    log.warning("%s: %s", manifest.records[row].video_id, warning)
+                    warnings.append(BadVideo(manifest.records[row].video_id, warning, row))
                 pending.append((clips_ref, position, row))
                 position += 1
                 if len(pending) == batch_size:
