@@ -103,18 +103,30 @@ def test_timer_config_validation():
         TimerConfig(warmup=-1)
 
 
-def test_harness_overhead_under_one_percent_vs_torch_benchmark():
-    """Same known workload (a 30 ms sleep: stable under CPU load), timed by our
-    harness and by torch.utils.benchmark.Timer: medians agree within 1%."""
-    from torch.utils.benchmark import Timer
+def test_timed_region_holds_only_the_call(monkeypatch):
+    """A fake clock that ticks 1 us per read, plus 30 ms per call of the workload: every
+    sample is exactly one call plus one tick, so the harness reads the clock once before
+    and once after the call and does nothing else inside the timed region. (Its overhead
+    against torch.utils.benchmark on a real workload is measured by
+    benchmarks/bench_repeatability.py, not here: tests never depend on wall-clock speed.)"""
+    import gesturebench.bench.timer as timer_mod
+
+    now = {"t": 0.0}
+
+    def fake_perf_counter() -> float:
+        t = now["t"]
+        now["t"] += 1e-6
+        return t
+
+    monkeypatch.setattr(timer_mod.time, "perf_counter", fake_perf_counter)
+    calls = []
 
     def work():
-        time.sleep(0.03)
+        calls.append(1)
+        now["t"] += 0.03
 
-    ours = measure(work, DeviceClock("cpu"), TimerConfig(warmup=1, min_reps=15, max_reps=15, budget_s=60))
-    theirs = Timer(stmt="work()", globals={"work": work}).blocked_autorange(min_run_time=0.45)
-    ratio = ours.summary.median / theirs.median
-    assert abs(ratio - 1.0) < 0.01, (ours.summary.median, theirs.median)
-    # Inside the timed region the harness adds two clock reads: a no-op measures ~0.
-    noop = measure(lambda: None, DeviceClock("cpu"), TimerConfig(warmup=1, min_reps=50, max_reps=50))
-    assert noop.summary.median < 0.01 * 0.03
+    cfg = TimerConfig(warmup=2, min_reps=15, max_reps=15, budget_s=60)
+    t = measure(work, DeviceClock("cpu"), cfg)
+    assert len(calls) == 2 + 15 and len(t.samples) == 15
+    assert t.samples == pytest.approx([0.03 + 1e-6] * 15, abs=1e-12)
+    assert t.summary.median == pytest.approx(0.030001, abs=1e-12)
