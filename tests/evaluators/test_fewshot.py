@@ -112,7 +112,30 @@ def test_probe_curve_reaches_one():
     r = fewshot_curve(pool, test, shots=(1, 4), repeats=2, method="probe", seed=2, device="cpu")
     assert [p.shots for p in r.points] == [1, 4]  # no base: no 0-shot point
     assert r.point(4).accuracies == (1.0, 1.0)
-    assert r.settings["method"] == "probe" and "weight_decay" in r.settings
+    assert r.settings["method"] == "probe" and r.settings["C"] == "auto"
+    assert r.settings["C_chosen"]["1"] == [1.0, 1.0]  # one video per class: no validation split, fallback C
+
+
+def test_probe_points_agree_with_independent_sklearn_fits():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(4)
+    centers = rng.normal(size=(K, 10)) * 1.2
+    py = np.repeat(np.arange(K), 12)
+    ty = np.repeat(np.arange(K), 20)
+    pool = fs(centers[py] + rng.normal(size=(36, 10)), py, "target", "pool")
+    test = fs(centers[ty] + rng.normal(size=(60, 10)), ty, "target", "test")
+    r = fewshot_curve(pool, test, shots=(1, 6), repeats=2, method="probe", seed=5)
+    for s in (1, 6):
+        for rep in range(2):
+            rows, _ = sample_shots(pool.labels, K, s, 5, rep)
+            c = r.settings["C_chosen"][str(s)][rep]
+            ref = make_pipeline(StandardScaler(), LogisticRegression(C=c)).fit(pool.features[rows], pool.labels[rows])
+            assert r.point(s).accuracies[rep] == pytest.approx(np.mean(ref.predict(test.features) == ty))
+    assert r.settings["C_chosen"]["1"] == [1.0, 1.0]
+    assert all(c != 1.0 for c in r.settings["C_chosen"]["6"])  # six per class: chosen on a validation split
 
 
 def test_t_interval_exact():

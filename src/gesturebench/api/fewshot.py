@@ -35,8 +35,10 @@ def run_fewshot(
     method: str = "knn",
     k: int = 3,
     metric: str = "l2",
-    weight_decay: float = 1e-4,
-    epochs: int = 200,
+    C: float | str = "auto",
+    weight_decay: float | None = None,
+    max_iter: int = 1000,
+    epochs: int | None = None,
     class_balanced: bool = False,
     compare: bool = True,
     seed: int = 0,
@@ -53,20 +55,25 @@ def run_fewshot(
     from ..errors import check_choice, check_positive_int
     from ..evaluators.common import weights_sha_of
     from ..evaluators.fewshot import METHODS, fewshot_curve, parse_shots
-    from .probe import check_weight_decay
+    from .probe import check_c, check_max_iter, check_weight_decay
 
     shot_list = parse_shots(shots, "--shots")
     check_choice("--method", method, METHODS)
     check_positive_int("--repeats", repeats)
     check_positive_int("-k", k)
-    check_weight_decay(weight_decay)
+    weight_decay = check_weight_decay(weight_decay)
+    C = check_c(C)
+    max_iter = check_max_iter(max_iter, epochs)
     base_sets = [common.load_set(b) for b in base]
     pool_set, test_set = common.load_set(pool), common.load_set(test)
     settings: dict[str, Any] = {"shots": list(shot_list), "repeats": repeats, "seed": seed, "method": method}
     if method == "knn":
         settings.update(k=k, metric=metric)
     else:
-        settings.update(weight_decay=weight_decay, epochs=epochs, class_balanced=class_balanced)
+        from ..evaluators.probe import regularisation_token
+
+        settings.update(regularisation=regularisation_token(C, weight_decay), max_iter=max_iter,
+                        weight_decay=weight_decay, class_balanced=class_balanced)
     outcomes = []
     for b in [base_sets] + ([[]] if base_sets and compare else []):
         ident = _identity(settings, b, pool_set, test_set)
@@ -77,7 +84,7 @@ def run_fewshot(
         label = f"few-shot {method}, base {'+'.join(x.key[:8] for x in b) or 'none'}"
         result = fewshot_curve(
             pool_set, test_set, shots=shot_list, repeats=repeats, method=method, base=b, k=k, metric=metric,
-            weight_decay=weight_decay, epochs=epochs, class_balanced=class_balanced, seed=seed, device=device,
+            C=C, weight_decay=weight_decay, max_iter=max_iter, class_balanced=class_balanced, seed=seed, device=device,
             allow_overlap=allow_overlap, progress=(lambda d, t, label=label: progress(label, d, t)) if progress else None,
         )
         result = dataclasses.replace(result, settings={**result.settings, "encoder_weights_sha256": weights_sha_of(test_set)})

@@ -17,21 +17,35 @@ def _print_probe(doc: dict[str, Any]) -> None:
     counts = ", ".join(f"{d} {n}" for d, n in doc["train"]["n_per_domain"].items())
     s, m = doc["settings"], doc["metrics"]
     print_classification(
-        f"[bold]linear probe[/bold] wd={s['weight_decay']:g} | encoder [cyan]{doc['encoder']}[/cyan] | "
+        f"[bold]linear probe[/bold] {_reg_label(s)} | encoder [cyan]{doc['encoder']}[/cyan] | "
         f"train {doc['train']['source']} ({counts}) | test {doc['test']['source']} ({doc['test']['n']})",
         doc,
         extra_summary={
             "train %": pct(m.get("train_accuracy")),
-            "L-BFGS iters": f"{m.get('iterations')}" + ("" if m.get("converged", True) else " (cap)"),
+            "L-BFGS iters": f"{m.get('iterations')}" + ("" if m.get("converged", True) else " (--max-iter cap)"),
         },
     )
+
+
+def _reg_label(s: dict[str, Any]) -> str:
+    if "C_chosen" in s:
+        return f"C={s['C_chosen']:g} ({str(s.get('C_source', 'given')).split(':')[0]})"
+    return f"wd={s['weight_decay']:g}"  # a cached result of the torch probe
+
+
+COpt = Annotated[str, typer.Option(
+    "--C", help="Inverse L2 strength (scikit-learn's C), or auto: chosen on a validation split, then refit.")]
+WeightDecayOpt = Annotated[float | None, typer.Option(
+    "--weight-decay", help="Fixed L2 penalty per training row instead of --C (C = 1/(n*wd)).")]
 
 
 def probe(
     train: Annotated[list[Path], typer.Option("--train", help="Training feature store (repeat to combine stores).")],
     test: Annotated[Path, typer.Option("--test", help="Test feature store.")],
-    weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 penalty on the weights (sklearn C = 1/(n*wd)).")] = 1e-4,
-    epochs: Annotated[int, typer.Option("--epochs", help="Maximum L-BFGS iterations.")] = 200,
+    c: COpt = "auto",
+    weight_decay: WeightDecayOpt = None,
+    max_iter: Annotated[int, typer.Option("--max-iter", help="Maximum L-BFGS iterations per fit.")] = 1000,
+    epochs: Annotated[int | None, typer.Option("--epochs", hidden=True, help="Deprecated: --max-iter.")] = None,
     balanced: Annotated[bool, typer.Option("--balanced", help="Class-balanced loss weights.")] = False,
     out: Annotated[
         Path, typer.Option("--out", help="Result file (*.json) or folder (file named by the result's identity).")
@@ -45,8 +59,9 @@ def probe(
     """Train a linear probe (logistic regression) on frozen features; print and save its test accuracy."""
     from ..api.probe import run_probe
 
-    with console.status("fitting the linear probe (L-BFGS)", spinner="dots"):
-        outcome = run_probe(train, test, weight_decay=weight_decay, epochs=epochs, balanced=balanced,
+    with console.status("fitting the linear probe (scikit-learn L-BFGS)", spinner="dots"):
+        outcome = run_probe(train, test, C=c, weight_decay=weight_decay, max_iter=max_iter, epochs=epochs,
+                            balanced=balanced,
                             bootstrap=bootstrap, seed=seed, device=device, out=out, overwrite=overwrite,
                             allow_overlap=allow_overlap)
     _print_probe(outcome.doc)
@@ -90,7 +105,8 @@ def fewshot(
     repeats: Annotated[int, typer.Option("--repeats", help="Random samples per shot count.")] = 5,
     method: Annotated[str, typer.Option("--method", help="Classifier: knn or probe.")] = "knn",
     k: Annotated[int, typer.Option("-k", "--k", help="Neighbours (knn).")] = 3,
-    weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 penalty (probe).")] = 1e-4,
+    c: COpt = "auto",
+    weight_decay: WeightDecayOpt = None,
     compare: Annotated[
         bool, typer.Option("--compare/--no-compare", help="With --base, also run the pool-only curve and plot both.")
     ] = True,
@@ -105,7 +121,7 @@ def fewshot(
 
     with stage_progress(unit="fits") as progress:
         outcomes = run_fewshot(
-            pool, test, base=base or [], shots=shots, repeats=repeats, method=method, k=k, weight_decay=weight_decay,
+            pool, test, base=base or [], shots=shots, repeats=repeats, method=method, k=k, C=c, weight_decay=weight_decay,
             compare=compare, seed=seed, device=device, out=out, overwrite=overwrite, progress=progress,
             allow_overlap=allow_overlap,
         )

@@ -179,8 +179,10 @@ def fewshot_curve(
     base: Sequence[FeatureSet] = (),
     k: int = 3,
     metric: str = "l2",
-    weight_decay: float = 1e-4,
-    epochs: int = 200,
+    C: float | str = "auto",
+    max_iter: int = 1000,
+    weight_decay: float | None = None,
+    epochs: int | None = None,
     class_balanced: bool = False,
     seed: int = 0,
     device: str | None = None,
@@ -191,6 +193,11 @@ def fewshot_curve(
 
     ``progress(done, total)`` is called after each trained classifier. Base and pool
     videos that are also test videos are refused unless ``allow_overlap`` (:mod:`.checks`).
+    The probe
+    (``method="probe"``) chooses ``C`` on a validation split of each training sample
+    (:func:`gesturebench.evaluators.probe.fit_probe`); samples with a class of one video
+    use the fallback C. ``weight_decay`` / ``epochs`` are the torch probe's deprecated
+    spellings of a fixed C and of ``max_iter``.
     """
     check_choice("method", method, METHODS)
     check_positive_int("repeats", repeats)
@@ -216,7 +223,17 @@ def fewshot_curve(
                 f"k={k} exceeds the {smallest} training videos at {shot_list[0]} shot(s); lower k or raise the shot counts"
             )
 
-    def run(train: list[FeatureSet]) -> tuple[float, float]:
+    if method == "probe":
+        from .probe import check_c, regularisation_token
+
+        C = check_c(C)
+        requested = regularisation_token(C, weight_decay)
+        if epochs is not None:
+            max_iter = check_positive_int("epochs", epochs)
+        check_positive_int("max_iter", max_iter)
+    chosen: dict[int, list[float]] = {}
+
+    def run(train: list[FeatureSet], shots: int) -> tuple[float, float]:
         if method == "knn":
             from .knn import evaluate_knn
 
@@ -225,8 +242,9 @@ def fewshot_curve(
         else:
             from .probe import evaluate_probe
 
-            r = evaluate_probe(train, test, weight_decay=weight_decay, epochs=epochs, class_balanced=class_balanced,
-                               seed=seed, bootstrap=0, device=device, allow_overlap=True)
+            r = evaluate_probe(train, test, C=C, weight_decay=weight_decay, max_iter=max_iter,
+                               class_balanced=class_balanced, seed=seed, bootstrap=0, allow_overlap=True)
+            chosen.setdefault(shots, []).append(r.settings["C_chosen"])
         return r.accuracy, r.mean_per_class_accuracy
 
     total = len(shot_list) * repeats + (1 if base else 0)
@@ -234,7 +252,7 @@ def fewshot_curve(
     points: list[ShotPoint] = []
     samples: list[dict[str, Any]] = []
     if base:
-        acc, mpc = run(base)
+        acc, mpc = run(base, 0)
         points.append(ShotPoint(0, (acc,), (mpc,), (0,), ()))
         done += 1
         if progress:
@@ -244,7 +262,7 @@ def fewshot_curve(
         short: list[int] = []
         for r in range(repeats):
             rows, short = sample_shots(pool.labels, c, s, seed, r)
-            acc, mpc = run([*base, subset(pool, rows)])
+            acc, mpc = run([*base, subset(pool, rows)], s)
             accs.append(acc)
             mpcs.append(mpc)
             ns.append(int(rows.size))
@@ -264,7 +282,11 @@ def fewshot_curve(
     if method == "knn":
         settings.update(k=k, metric=metric)
     else:
-        settings.update(weight_decay=weight_decay, epochs=epochs, class_balanced=class_balanced)
+        settings.update(classifier="scikit-learn LogisticRegression(solver='lbfgs')",
+                        C=C if weight_decay is None else None, weight_decay=weight_decay, regularisation=requested,
+                        max_iter=max_iter,
+                        class_balanced=class_balanced,
+                        C_chosen={str(shots): cs for shots, cs in chosen.items()})
     enc = encoder_name_of(test)
     return FewShotResult(
         encoder=enc if enc != "unknown" else encoder_name_of(pool),

@@ -108,14 +108,28 @@ class ProbeTask(ClassificationTask):
     name = "probe"
     title = "Linear probe on frozen features"
     order = 20
-    identity_settings = ("weight_decay", "epochs", "class_balanced", "bootstrap", "seed")
+    # scikit-learn probe (issue 12): the requested regularisation (Cauto, C0.5, wd0.001), never the C a
+    # validation search chose; torch-probe documents (weight_decay, epochs) keep their old identity
+    identity_settings = ("regularisation", "max_iter", "weight_decay", "epochs", "class_balanced", "bootstrap",
+                         "seed")
     required_settings = ("weight_decay",)
 
+    def identity(self, doc: Mapping[str, Any]) -> Any:
+        settings = doc.get("settings") if isinstance(doc.get("settings"), dict) else {}
+        if "regularisation" in settings:  # weight_decay there is derived from the chosen C: not identity
+            doc = {**doc, "settings": {k: v for k, v in settings.items() if k != "weight_decay"}}
+        return super().identity(doc)
+
     def settings_label(self, settings: Mapping[str, Any]) -> str:
+        if settings.get("regularisation"):
+            return str(settings["regularisation"])
         wd = settings.get("weight_decay")
         return f"wd{wd:g}" if is_num(wd) else "wd-none"
 
     def method_label(self, settings: Mapping[str, Any]) -> str:
+        if is_num(settings.get("C_chosen")):
+            how = str(settings.get("C_source", "given")).split(":")[0]
+            return f"linear probe, C {settings['C_chosen']:g} ({how})"
         wd = settings.get("weight_decay")
         return f"linear probe, weight decay {wd:g}" if is_num(wd) else "linear probe"
 

@@ -12,12 +12,16 @@ class FewShotTask(TaskType):
     name = "fewshot"
     title = "Few-shot curves"
     order = 40
-    identity_settings = ("method", "shots", "repeats", "seed", "k", "metric", "weight_decay", "epochs",
-                         "class_balanced")
+    identity_settings = ("method", "shots", "repeats", "seed", "k", "metric", "regularisation", "max_iter",
+                         "weight_decay", "epochs", "class_balanced")
 
     def settings_label(self, settings: Mapping[str, Any]) -> str:
         method = settings.get("method", "knn")
-        return f"{method}-k{settings.get('k')}" if method == "knn" else f"{method}-wd{settings.get('weight_decay')}"
+        if method == "knn":
+            return f"{method}-k{settings.get('k')}"
+        if settings.get("regularisation"):  # scikit-learn probe: Cauto, C0.5 or wd0.001 as requested
+            return f"{method}-{settings['regularisation']}"
+        return f"{method}-wd{settings.get('weight_decay')}"
 
     def inputs(self, doc: Mapping[str, Any]):
         base, pool, test = doc.get("base") or {}, doc.get("pool") or {}, doc.get("test") or {}
