@@ -20,9 +20,10 @@ def test_probe_results_get_their_own_table(tmp_path):
 
     result = evaluate_probe([fs(10, "synthetic")], fs(4, "target"), bootstrap=50)
     path = write_result(result, tmp_path / "results")
-    assert re.fullmatch(r"probe__unknown__train-synthetic\.syntheti__test-target\.targetta__wd0\.0001__s-[0-9a-f]{8}\.json",
+    assert re.fullmatch(r"probe__unknown__train-synthetic\.syntheti__test-target\.targetta__Cauto__s-[0-9a-f]{8}\.json",
                         path.name)
     doc = load_result(path)
     report = write_report(tmp_path / "results", tmp_path / "report", figures=False).read_text()
-    assert "### Test set: target (linear probe, weight decay 0.0001)" in report
+    assert doc["settings"]["C_source"] == "validation"
+    assert f"### Test set: target (linear probe, C {doc['settings']['C_chosen']:g} (validation))" in report
     assert f"{100 * doc['metrics']['accuracy']:.1f}" in report
