@@ -57,7 +57,7 @@ def make_query_clip(path: Path, seed: int = 7) -> Path:
     return path
 
 
-def make_model(work: Path, encoder: str, per_class: int) -> Path:
+def make_model(work: Path, encoder: str, per_class: int, frames: int | None = None) -> Path:
     """Render (once), extract with ``encoder`` and fit; returns the model folder."""
     from gesturebench.api.recognise import fit_recogniser
     from gesturebench.data.manifest import load_manifest
@@ -68,8 +68,9 @@ def make_model(work: Path, encoder: str, per_class: int) -> Path:
 
     data = work / f"train-data-{per_class}"
     generate_dataset(data, per_class, ["ground"], 0, size=160, frames=48, workers=0, splits="train=1.0")
-    store, model = work / f"store-{encoder}-{per_class}", work / f"model-{encoder}-{per_class}"
-    enc = create_encoder(encoder, device="cpu")
+    tag = f"{encoder}-{per_class}" + (f"-f{frames}" if frames else "")
+    store, model = work / f"store-{tag}", work / f"model-{tag}"
+    enc = create_encoder(encoder, device="cpu", **({"num_frames": frames} if frames else {}))
     extract_features(load_manifest(data), enc, store, SamplerConfig(num_frames=enc.spec.num_frames), workers=0)
     if not (model / "recogniser.json").exists():
         fit_recogniser([store], model)
@@ -125,6 +126,7 @@ def main() -> int:
     ap.add_argument("--per-class", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (the target is 2 cores)")
     ap.add_argument("--index-rows", type=int, default=44500)
+    ap.add_argument("--frames", type=int, default=None, help="frames per clip (default: each encoder's own)")
     ap.add_argument("--work", type=Path, default=ROOT / "bench-out" / "recogniser")
     args = ap.parse_args()
 
@@ -150,10 +152,11 @@ def main() -> int:
             results["encoders"][name] = {"status": "not registered"}
             continue
         t0 = time.perf_counter()
-        model = make_model(args.work, name, args.per_class)
+        model = make_model(args.work, name, args.per_class, args.frames)
         setup = time.perf_counter() - t0
         r = time_encoder(model, query, args.repeats)
         r["target_s"] = TARGETS.get(name)
+        r["frames"] = args.frames
         results["encoders"][name] = r
         verdict = "" if r["target_s"] is None else (
             f"  target <= {r['target_s']} s: {'met' if r['total_s']['median'] <= r['target_s'] else 'MISSED'}")
