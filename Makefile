@@ -20,7 +20,7 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/gesturebench demo --out demo-out
+	$(VENV)/bin/gesturebench run configs/demo.yaml --out demo-out
 
 test: $(STAMP) browser
 	$(PY) -m pytest -n 2 -q

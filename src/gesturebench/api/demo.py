@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError, check_positive_int
 
@@ -46,6 +47,10 @@ class DemoConfig:
         check_positive_int("per_class_target", self.per_class_target)
         if not 0.0 < self.target_test_fraction < 1.0:
             raise ConfigError(f"target_test_fraction must be in (0, 1); got {self.target_test_fraction!r}")
+        object.__setattr__(self, "encoders", tuple(self.encoders))
+        if not self.encoders:
+            raise ConfigError("encoders must name at least one encoder (e.g. pixels,motion; "
+                              "see `gesturebench encoders list`); got none")
         if self.per_class_target < 2:
             raise ConfigError(f"per_class_target must be >= 2 (train and test); got {self.per_class_target}")
 
@@ -65,83 +70,61 @@ class DemoSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _noop(stage: str, done: int, total: int | None) -> None:
-    return None
+DEMO_CONFIG = "demo.yaml"
+
+
+def demo_config_path() -> Path:
+    """The packaged ``configs/demo.yaml`` (the repository's ``configs/demo.yaml`` links to it)."""
+    from importlib.resources import files
+
+    return Path(str(files("gesturebench") / "configs" / DEMO_CONFIG))
+
+
+def demo_study_config(config: DemoConfig) -> Any:
+    """``configs/demo.yaml`` with the fields of ``config`` filled in: the demo *is* this config run."""
+    import os
+
+    import yaml
+
+    from ..study.config import expand, parse
+
+    path = demo_config_path()
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    syn, tgt = data["synth"]
+    for spec, per_class, seed in ((syn, config.per_class_synthetic, config.seed), (tgt, config.per_class_target, config.seed + 1)):
+        spec.update(per_class=per_class, size=config.size, frames=config.frames, seed=seed)
+    tgt["splits"] = {"train": 1.0 - config.target_test_fraction, "test": config.target_test_fraction}
+    data.update(seed=config.seed, workers=config.workers)
+    data["encoders"] = {name: {"preset": name} for name in config.encoders}
+    data["tasks"]["knn"].update(k=config.k, metric=config.metric, bootstrap=config.bootstrap)
+    data = expand(data, str(path), "", {**os.environ, "OUT": str(config.out), "CONFIG_DIR": str(path.parent)})
+    return parse(data, path, config.out)
 
 
 def run_demo(config: DemoConfig = DemoConfig(), progress: Progress | None = None) -> DemoSummary:
-    """Generate data, extract features with each encoder, run k-NN, write a report.
+    """Generate data, extract features with each encoder, run k-NN, write a report (a run of configs/demo.yaml).
 
-    Rerunning into the same folder reuses generated videos and cached features.
+    Rerunning into the same folder reuses generated videos, cached features and results.
     """
-    from ..data.manifest import load_rocog
-    from ..data.sampling import SamplerConfig
-    from ..encoders import create_encoder
-    from .knn import run_knn
-    from ..features.extract import extract_features
-    from ..features.store import FeatureStore
-    from ..report import write_report
-    from ..synth import generate_dataset
+    from .run import run_study
 
-    progress = progress or _noop
     cfg = config
-    out = cfg.out
-    data_root = out / "data"
     summary = DemoSummary(config=cfg)
-
     t0 = time.perf_counter()
-    view = "ground"
-    generate_dataset(
-        data_root, per_class=cfg.per_class_synthetic, views=(view,), seed=cfg.seed, style="default",
-        size=cfg.size, frames=cfg.frames, workers=cfg.workers, splits={"train": 1.0},
-        progress=lambda d, t: progress("generate synthetic", d, t),
-    )
-    test_frac = cfg.target_test_fraction
-    generate_dataset(
-        data_root, per_class=cfg.per_class_target, views=(view,), seed=cfg.seed + 1, style="target",
-        size=cfg.size, frames=cfg.frames, workers=cfg.workers, splits={"train": 1.0 - test_frac, "test": test_frac},
-        progress=lambda d, t: progress("generate target", d, t),
-    )
-    summary.seconds["generate"] = time.perf_counter() - t0
-
-    ann = data_root / "annotations"
-    sets = {
-        "synthetic": load_rocog(data_root, [ann / f"syn_{view}_train.txt"]),
-        "target": load_rocog(data_root, [ann / f"tgt_{view}_train.txt"]),
-        "target-test": load_rocog(data_root, [ann / f"tgt_{view}_test.txt"]),
-    }
-    results_dir = out / "results"
-    t1 = time.perf_counter()
-    for enc_name in cfg.encoders:
-        encoder = create_encoder(enc_name, device="auto")
-        # TSN test-mode sampling with the frame count the encoder was built for (8 for the study).
-        sampler = SamplerConfig(name="tsn", num_frames=encoder.spec.num_frames, mode="test")
-        stores = {}
-        for set_name, manifest in sets.items():
-            store_path = out / "features" / enc_name / set_name
-            report = extract_features(
-                # the demo owns its folder: a store from other settings or changed videos is rebuilt
-                manifest, encoder, store_path, sampler=sampler, workers=cfg.workers, overwrite=True,
-                progress=lambda d, t, s=set_name, e=enc_name: progress(f"extract {e}/{s}", d, t),
-            )
-            # a broken video fails for every encoder: list it once
-            summary.skipped.extend((b.video_id, b.reason) for b in report.bad if b.video_id not in dict(summary.skipped))
-            stores[set_name] = FeatureStore(store_path).load()
-        test = stores["target-test"]
-        summary.n_test = len(test)
-        summary.chance = 1.0 / len(set(test.labels.tolist()))  # classes present in the test set
-        for source in DEMO_TRAIN_SOURCES:
-            train = [stores[s] for s in source.split("+")]
-            summary.n_train[source] = sum(len(t) for t in train)
-            outcome = run_knn(train, test, k=cfg.k, metric=cfg.metric, bootstrap=cfg.bootstrap, seed=cfg.seed,
-                              out=results_dir)
-            summary.result_files.append(outcome.path)
-            m = outcome.doc["metrics"]
-            summary.accuracy.setdefault(enc_name, {})[source] = m["accuracy"]
-            if m.get("ci") is not None:
-                summary.ci.setdefault(enc_name, {})[source] = (m["ci"][0], m["ci"][1])
-    summary.seconds["extract+knn"] = time.perf_counter() - t1
-    summary.report = write_report(results_dir, out / "report")
+    study = run_study(demo_study_config(cfg), progress=progress)
+    for o in study.outcomes:
+        doc = o.doc
+        enc, source = doc["encoder"], doc["train"]["source"]
+        m = doc["metrics"]
+        summary.result_files.append(o.path)
+        summary.accuracy.setdefault(enc, {})[source] = m["accuracy"]
+        if m.get("ci") is not None:
+            summary.ci.setdefault(enc, {})[source] = (m["ci"][0], m["ci"][1])
+        summary.n_train[source] = doc["train"]["n"]
+        summary.n_test = doc["test"]["n"]
+        summary.chance = m["chance"]  # 1 / classes present in the test set
+    summary.skipped = list(study.skipped)
+    summary.report = study.report
     summary.seconds["total"] = time.perf_counter() - t0
     return summary
 
@@ -164,5 +147,5 @@ def demo_table_rows(summary: DemoSummary) -> list[list[str]]:
     return rows
 
 
-__all__ = ["DemoConfig", "DemoSummary", "run_demo", "demo_table_rows", "Progress"]
+__all__ = ["DemoConfig", "DemoSummary", "run_demo", "demo_study_config", "demo_table_rows", "Progress"]
 

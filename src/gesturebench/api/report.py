@@ -9,7 +9,7 @@ from typing import Any
 
 def build_report(
     results: str | Path | Iterable[Any], out: str | Path, *, title: str = "gesturebench results",
-    reference: Mapping[str, Any] | str | Path | None = None,
+    reference: Mapping[str, Any] | str | Path | None = None, figures: bool = True,
 ) -> Path:
     """Write the report of ``results`` (folder(s), files or result objects) into ``out``; returns report.md.
 
@@ -19,4 +19,4 @@ def build_report(
     from ..report.reference import load_reference
 
     ref = load_reference(reference) if reference is not None else None
-    return write_report(results, out, title=title, reference=ref)
+    return write_report(results, out, title=title, reference=ref, figures=figures)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,7 @@ def run_zero_shot(
     encoder: Encoder | None = None,
     encoder_options: Mapping[str, Any] | None = None,
     overwrite: bool = False,
+    encoder_factory: Callable[[], Encoder] | None = None,
 ) -> Outcome:
     """Zero-shot accuracy of the videos in ``test_store`` from class prompts.
 
@@ -119,6 +120,8 @@ def run_zero_shot(
     ``encoder_options``: keyword options for the encoder's factory (``--encoder-opt``), e.g.
     ``tokenizer`` or the ``seed`` of a test preset; they must rebuild the model that
     extracted the store (same weights SHA-256), and are refused with a given ``encoder``.
+    ``encoder_factory``: builds the store's model only when one is needed (the study runner's
+    cache), so a cached result costs no model build; the model is still checked against the store.
     Returns an :class:`~gesturebench.api.common.Outcome`; with ``out``, the same evaluation
     already there is a cache hit (no model is built) unless ``overwrite``.
     """
@@ -163,6 +166,8 @@ def run_zero_shot(
     if hit is not None:
         return hit
 
+    if encoder is None and encoder_factory is not None:
+        encoder = encoder_factory()
     if encoder is None:
         encoder = create_encoder(name, weights=weights, device=device, **dict(encoder_options or {}))
     if not getattr(encoder, "supports_text", False):

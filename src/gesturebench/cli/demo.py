@@ -1,4 +1,4 @@
-"""`gesturebench demo`: the offline end-to-end job that `make demo` runs."""
+"""`gesturebench demo`: the offline end-to-end job, a run of configs/demo.yaml (what `make demo` runs)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .common import console, warn
+from .progress import stage_progress
 
 
 def demo(
@@ -24,33 +25,22 @@ def demo(
 ) -> None:
     """Generate a small synthetic set and a target-style set, extract features, run k-NN, write a report.
 
-    Offline, no downloads. The 'target' domain is our generator's --style target:
-    a synthetic stand-in for real camera footage, not real video.
+    Offline, no downloads: the same as `gesturebench run configs/demo.yaml --out DIR`.
+    The 'target' domain is our generator's --style target: a synthetic stand-in for
+    real camera footage, not real video.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from ..api.demo import DEMO_TRAIN_SOURCES, DemoConfig, demo_table_rows, run_demo
+    from ..encoders.registry import get_entry
 
     cfg = DemoConfig(
-        out=out,
-        per_class_synthetic=per_class_synthetic,
-        per_class_target=per_class_target,
-        size=size,
-        frames=frames,
-        seed=seed,
-        encoders=tuple(e.strip() for e in encoders.split(",") if e.strip()),
-        workers=workers,
+        out=out, per_class_synthetic=per_class_synthetic, per_class_target=per_class_target, size=size,
+        frames=frames, seed=seed, encoders=tuple(e.strip() for e in encoders.split(",") if e.strip()), workers=workers,
     )
-    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    for name in cfg.encoders:  # before rendering anything (DemoConfig refuses an empty list)
+        get_entry(name)
+    with stage_progress(unit="items") as progress:
         summary = run_demo(cfg, progress=progress)
 
     table = Table(title="k-NN top-1 accuracy (%) on the target-style test set [95% bootstrap CI]")
@@ -67,7 +57,7 @@ def demo(
     )
     if summary.skipped:
         warn(f"{len(summary.skipped)} video(s) skipped: " + "; ".join(f"{p} ({r})" for p, r in summary.skipped[:5]))
-    console.print(f"results: {out / 'results'}   report: {summary.report}")
+    console.print(f"results: {out / 'results'}   report: {summary.report.parent / 'index.html'}")
 
 
 def register(app: typer.Typer) -> None:
