@@ -110,3 +110,29 @@ def test_cli_list_plain_word_matches_substring(capsys, wide_console):
     out = capsys.readouterr().out
     assert "motion" in out and "1120" in out and "16x112px t1 TCHW" in out and "not needed" in out
     assert "pixels" not in out
+
+
+def test_cli_list_fits_80_columns_with_full_urls(capsys, monkeypatch):
+    from gesturebench.cli import common
+    from gesturebench.encoders import list_encoders
+
+    monkeypatch.setattr(common.console, "width", 80)
+    assert main(["encoders", "list", "umt-b16*"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80
+    flat = "".join(line.strip() for line in lines)  # folded URLs join back exactly
+    for e in list_encoders("umt-b16*"):
+        assert e.source and e.source.replace(" ", "") in flat
+        assert e.name in [line.split()[0] for line in lines if not line.startswith(" ")]
+
+
+def test_cli_list_json(capsys):
+    import json
+
+    assert main(["encoders", "list", "umt-b16-k710", "--json"]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    by = {d["name"]: d for d in docs}
+    assert by["umt-b16-k710"]["source"] == (
+        "https://pjlab-gvm-data.oss-cn-shanghai.aliyuncs.com/umt/single_modality/b16_ptk710_f8_res224.pth")
+    assert by["umt-b16-k710"]["weights"]["needed"] is True and by["umt-b16-k710"]["feature_dim"] == 768

@@ -60,3 +60,23 @@ def test_bad_set_override(tmp_path):
     path = _write(tmp_path, BASE)
     with pytest.raises(ConfigError, match=r"^--set must be dotted.key=value; got 'tasks'$"):
         load_config(path, tmp_path, ["tasks"], env={"DATA": "d"})
+
+
+def test_shipped_configs_parse(tmp_path):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    paper = load_config(repo / "configs" / "rocog-v2-paper.yaml", tmp_path, env={"ROCOG_ROOT": "/data/RoCoG-v2"})
+    knn = [t for t in paper.tasks if t.kind == "knn"][0]
+    assert knn.params["train"] == [["synthetic"], ["real"], ["synthetic", "real"]]
+    assert (knn.params["k"], knn.params["metric"]) == (3, "l2") and paper.extract["sampler"] == "tsn"
+    assert paper.datasets["real-test"].lists == (Path("/data/RoCoG-v2/annotations/real_ground_test.txt"),)
+    zs = [t for t in paper.tasks if t.kind == "zeroshot"][0]
+    assert zs.params["encoders"] == ["viclip-b16"] and len(zs.params["prompts"]) == 3
+    assert paper.reference["knn"]["videomae-l16-hybrid-ssv2"] == {"synthetic": 64.6, "real": 71.7}
+    # configs/demo.yaml is the packaged demo config, and what `make demo` runs
+    demo = repo / "configs" / "demo.yaml"
+    assert demo.resolve() == (repo / "src" / "gesturebench" / "configs" / "demo.yaml").resolve()
+    assert "gesturebench run configs/demo.yaml --out demo-out" in (repo / "Makefile").read_text()
+    cfg = load_config(demo, tmp_path)
+    assert [s.per_class for s in cfg.synth] == [30, 30] and set(cfg.encoders) == {"pixels", "motion"}

@@ -20,14 +20,17 @@ def _weights_cell(entry) -> str:
     return f"[green]local[/green] ({path})" if path else "[yellow]missing[/yellow]"
 
 
-def _source_cell(entry) -> str:
-    """Hub id, or the host of a URL, or the plain text (full URLs do not fit a table)."""
-    from urllib.parse import urlparse
-
-    if entry.hub_id:
-        return entry.hub_id
-    url = urlparse(entry.source or "")
-    return url.netloc if url.scheme in ("http", "https") and url.netloc else (entry.source or "-")
+def _fold(text: str, width: int, indent: int) -> list[str]:
+    """Break ``text`` at ``width`` columns, at spaces where possible, else anywhere (long URLs);
+    continuation lines are indented by ``indent``. Joining the pieces gives back every character."""
+    width = max(indent + 20, width)
+    lines, rest = [], text
+    while len(rest) > width:
+        cut = rest.rfind(" ", indent + 1, width)
+        cut = width if cut <= indent else cut + 1
+        lines.append(rest[:cut].rstrip())
+        rest = " " * indent + rest[cut:]
+    return lines + [rest]
 
 
 def _params_cell(entry) -> str:
@@ -38,14 +41,30 @@ def _params_cell(entry) -> str:
     return f"{entry.params_m:.2f}M" if entry.params_m < 10 else f"{entry.params_m:.0f}M"
 
 
+def entry_json(entry) -> dict:
+    """Everything ``encoders list`` knows about a preset, as JSON (full source URL, local weights)."""
+    local = entry.local_weights() if entry.needs_weights() else None
+    return {
+        "name": entry.name, "family": entry.family, "feature_dim": entry.feature_dim, "input": entry.spec.describe(),
+        "num_frames": entry.spec.num_frames, "pooling": entry.pooling or None, "params_m": entry.params_m,
+        "gflops": entry.gflops, "supports_text": entry.supports_text, "test_only": entry.test_only,
+        "source": entry.source or None, "hub_id": entry.hub_id, "license": entry.license or None,
+        "weights": {"needed": entry.needs_weights(), "file": entry.weights_file,
+                    "local": str(local) if local else None},
+    }
+
+
 def list_command(
     pattern: Annotated[
         str, typer.Argument(help="Shell-style wildcard (e.g. 'umt*'); a plain word matches as a substring.")
     ] = "*",
     all_: Annotated[bool, typer.Option("--all", help="Also show tiny test-only encoders.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per preset) instead of text.")] = False,
 ) -> None:
-    """List encoder presets: dimension, input spec, pooling, size, source, local weights."""
-    from rich.table import Table
+    """List encoder presets: dimension, input spec, pooling, size, full weight source, local weights."""
+    import json
+
+    from rich.text import Text
 
     from ..encoders import list_encoders
     from ..errors import EncoderError
@@ -56,25 +75,24 @@ def list_command(
         hidden = [e.name for e in list_encoders(glob, include_test=True) if e.test_only]
         hint = f" ({len(hidden)} test-only encoder(s) match: add --all)" if hidden else ""
         raise EncoderError(f"no encoder matches {pattern!r}{hint}; see `gesturebench encoders list --all`")
-    table = Table(title=f"{len(entries)} encoder(s)", title_justify="left")
-    longest = max(len(e.name) for e in entries)
-    for col, kw in (
-        # names are what users type: never truncate them; other columns wrap
-        ("name", {"style": "bold", "no_wrap": True, "min_width": longest}),
-        ("dim", {"justify": "right"}),
-        ("input", {"ratio": 2}),
-        ("pooling", {"ratio": 3}),
-        ("params", {"justify": "right"}),
-        ("source", {"ratio": 3}),
-        ("weights", {"ratio": 1}),
-    ):
-        table.add_column(col, **kw)
+    if as_json:
+        typer.echo(json.dumps([entry_json(e) for e in entries], indent=2))
+        return
+    # One block per preset instead of a wide table: readable at 80 columns, nothing truncated.
+    # The name line never wraps (names are what users type); the source URL folds onto more lines.
+    console.print(f"{len(entries)} encoder(s)", style="bold", highlight=False)
     for e in entries:
-        name = e.name + (" [dim](test)[/dim]" if e.test_only else "") + (" [cyan]+text[/cyan]" if e.supports_text else "")
-        table.add_row(
-            name, str(e.feature_dim), e.spec.describe(), e.pooling or "-", _params_cell(e), _source_cell(e), _weights_cell(e)
-        )
-    console.print(table)
+        tags = (" (test)" if e.test_only else "") + (" +text" if e.supports_text else "")
+        head = Text(e.name, style="bold")
+        head.append(tags, style="cyan")
+        head.append(f"  dim {e.feature_dim}, {_params_cell(e)} params, {e.spec.describe()}")
+        console.print(head, highlight=False, overflow="fold")
+        if e.pooling:
+            console.print(Text(f"    pooling: {e.pooling}"), highlight=False, overflow="fold")
+        src = e.hub_id if e.hub_id and not e.source else (e.source or "-")
+        for line in _fold(f"    source:  {src}", console.width, indent=13):
+            console.print(Text(line), highlight=False, no_wrap=True)
+        console.print(Text.from_markup(f"    weights: {_weights_cell(e)}"), highlight=False, overflow="fold")
 
 
 def register(app: typer.Typer) -> None:

@@ -38,12 +38,14 @@ def clip_seconds(preset: str, frames: int | None = None) -> float:
     if preset in CPU_CLIP_S:
         return DECODE_S + CPU_CLIP_S[preset]
     e = get_entry(preset)
+    t = frames or e.spec.num_frames
+    if e.gflops:  # the catalogue's per-clip cost at the preset's input size, scaled to the frame count
+        return DECODE_S + e.gflops * 1e9 * (t / e.spec.num_frames) / CPU_FLOPS
     if e.params_m is None or e.params_m == 0:
         return DECODE_S + 0.01
     spec = e.spec
     size = getattr(spec, "size", None) or getattr(spec, "crop_size", None) or 224
     size = size[0] if isinstance(size, (tuple, list)) else size
-    t = frames or spec.num_frames
     tokens = max(1, t // 2) * (int(size) // 16) ** 2
     return DECODE_S + 2 * e.params_m * 1e6 * tokens / CPU_FLOPS
 
