@@ -34,8 +34,8 @@ encoders:
   pixels: {preset: pixels}
 tasks:
   knn: {test: test, train: [[syn], [syn, tgt]], k: 1, bootstrap: 50}
-  probe: {test: test, train: [[syn]], epochs: 20, bootstrap: 0}
-  unseen: {train: [syn], test: [test], unseen_classes: 2}
+  probe: {test: test, train: [[syn]], C: 1.0, max_iter: 200, bootstrap: 0}
+  unseen: {train: [syn], test: [test], unseen_classes: 2, split: [Advance, Attention]}
 reference: {name: study, knn: {pixels: {synthetic: 14.3}}}
 """
 
@@ -64,6 +64,9 @@ def test_runs_every_task_and_writes_the_report(study):
     unseen = [s for label, s in summary.status if label.startswith("unseen")]
     if not __import__("importlib").util.find_spec("gesturebench.api.unseen"):
         assert unseen == ["not available: gesturebench.api.unseen is missing in this version"]
+    else:
+        assert unseen == ["done"] and (cfg.out / "unseen" / "pixels" / "unseen.json").is_file()
+        assert "## Unseen gesture classes" in (cfg.out / "report" / "report.md").read_text()
     docs = _results(cfg.out)
     assert sorted(d["task"] for d in docs.values()) == ["knn", "knn", "probe"]
     report = cfg.out / "report"

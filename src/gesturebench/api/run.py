@@ -217,7 +217,7 @@ class _Runner:
         elif t.kind == "unseen":
             ok = unseen_available()
             for label in encs:
-                steps.append(Step("unseen", f"unseen {label}" + ("" if ok else " (not available)"), p["folds"], "folds",
+                steps.append(Step("unseen", f"unseen {label} ({p['method']})" + ("" if ok else " (not available)"), p["folds"], "folds",
                                   0.0 if not ok else 60.0 * p["folds"], lambda t=t, label=label: self.unseen(t, label)))
         return steps
 
@@ -299,9 +299,9 @@ class _Runner:
             o = run_knn(train, self.store(label, test), k=p["k"], metric=p["metric"], bootstrap=p["bootstrap"], seed=seed,
                         device=self.cfg.device, out=self.results, overwrite=self.overwrite)
         else:
-            o = run_probe(train, self.store(label, test), weight_decay=p["weight_decay"], epochs=p["epochs"],
-                          bootstrap=p["bootstrap"], seed=seed, device=self.cfg.device, out=self.results,
-                          overwrite=self.overwrite)
+            o = run_probe(train, self.store(label, test), C=p["C"], weight_decay=p["weight_decay"],
+                          max_iter=p["max_iter"], bootstrap=p["bootstrap"], seed=seed, device=self.cfg.device,
+                          out=self.results, overwrite=self.overwrite)
         return self._record(o)
 
     def zeroshot(self, t: Any, label: str, test: str, prompts: str | None) -> str:
@@ -362,15 +362,16 @@ class _Runner:
             "train_lists": [x for d in p["train"] for x in ds[d].lists],
             "test_lists": [x for d in p["test"] for x in ds[d].lists],
             "encoder": spec.preset, "encoder_name": spec.preset, "weights": spec.weights, "method": p["method"],
-            "unseen_classes": p["unseen_classes"], "folds": p["folds"], "shots": p["shots"], "seed": self.cfg.seed,
-            "out": out, "device": self.cfg.device,
+            "unseen_classes": p["unseen_classes"], "folds": p["folds"], "split": p["split"], "shots": p["shots"],
+            "seed": self.cfg.seed, "out": out, "device": self.cfg.device, "workers": self.cfg.workers,
+            "encoder_options": dict(spec.options) or None, "overwrite": self.overwrite,
         }
         params = inspect.signature(fn).parameters
-        fn(**{k: v for k, v in kwargs.items() if k in params})
+        res = fn(**{k: v for k, v in kwargs.items() if k in params})
         doc = out / "unseen.json"
         if doc.is_file():
             self.extra_results.append(doc)
-        return "done"
+        return "cached" if getattr(res, "cached", False) else "done"
 
     def write_report(self) -> str:
         from ..fileio import sha256_json

@@ -346,8 +346,13 @@ def _tasks(top: Reader, f: str, datasets: Mapping[str, Any], encoders: Mapping[s
                 p["k"] = r.positive("k", 3)
                 p["metric"] = r.get("metric", str, "l2", METRICS)
             if kind == "probe":
-                p["weight_decay"] = r.get("weight_decay", float, 1e-4)
-                p["epochs"] = r.positive("epochs", 200)
+                c = r.data.get("C", "auto")
+                r.used.add("C")
+                if not (c == "auto" or (isinstance(c, (int, float)) and not isinstance(c, bool) and c > 0)):
+                    raise r.error(r.where("C"), "must be 'auto' or a number > 0", c)
+                p["C"] = c
+                p["weight_decay"] = r.get("weight_decay", float, None)
+                p["max_iter"] = r.positive("max_iter", 1000)
             if kind == "zeroshot":
                 p["test"] = _names(r, "test", datasets)
                 prompts = r.get("prompts", list, [None])
@@ -370,6 +375,10 @@ def _tasks(top: Reader, f: str, datasets: Mapping[str, Any], encoders: Mapping[s
                 p["unseen_classes"] = r.positive("unseen_classes", 3)
                 p["folds"] = r.positive("folds", 5)
                 p["shots"] = r.positive("shots", None)
+                split = r.get("split", list, None)
+                if split is not None and not all(isinstance(c, str) for c in split):
+                    raise r.error(r.where("split"), "must be a list of class names (the unseen ones)", split)
+                p["split"] = split
             if kind == "bench":
                 sizes = r.get("batch_sizes", list, [1, 2, 4, 8])
                 if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
