@@ -17,7 +17,6 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, EncoderError
@@ -25,7 +24,6 @@ from .common import Outcome, finish, lookup, request_identity
 
 if TYPE_CHECKING:
     from ..encoders.base import Encoder
-    from ..evaluators.zeroshot import ZeroShotResult
     from ..types import FeatureSet
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError, EvaluationError, check_choice, check_positive_int
+from ..errors import EvaluationError, check_choice, check_positive_int
 from ..types import FeatureSet
 from . import metrics as M
 from .checks import check_pair
