@@ -713,7 +713,7 @@ def test_pickled_pytorch_model_bin_in_a_transformers_folder_is_one_line(tmp_path
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    (d / "pytorch_model.bin").write_bytes(pickle.dumps({"w": Evil()}))
+    (d / "pytorch_model.bin").write_bytes(pickle.dumps({"w": Evil()}, protocol=2))
     with pytest.raises(WeightsError, match=re.escape(
         f"videomae-b16-k400-hf: refusing to load the pickle in {d}: it needs a Python object outside the tensor "
         "allowlist, and arbitrary pickles are never executed")):
