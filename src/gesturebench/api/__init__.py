@@ -30,6 +30,8 @@ _EXPORTS = {
     "load_recogniser": ".recognise",
     "predict_videos": ".recognise",
     "serve": ".recognise",
+    "PoseCheck": ".pose",
+    "check_pose_videos": ".pose",
     "UnseenResult": ".unseen",
     "run_unseen": ".unseen",
 }

@@ -25,7 +25,7 @@ INTERRUPTED = "error: interrupted; finished work is kept, rerun the same command
 # Command modules, each exposing register(app). They import no torch at import time.
 COMMAND_MODULES = (
     "data", "synth", "encoders", "extract", "features", "knn", "probe", "zeroshot", "demo", "bench", "finetune",
-    "recognise", "unseen", "run",
+    "recognise", "unseen", "run", "pose",
 )
 
 app = typer.Typer(

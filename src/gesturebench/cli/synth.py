@@ -46,8 +46,14 @@ def _synth(
         "--scene-template", help="Print the style's scene YAML (every randomised setting) and exit.")] = False,
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
+    joints_only: Annotated[bool, typer.Option(
+        "--joints-only", help="Render nothing: project the skeleton's joints through the sampled cameras into a "
+        "`pose` feature store at --out (see docs/pose.md).")] = False,
+    noise: Annotated[float, typer.Option("--noise", help="--joints-only: detector-like noise, in torso lengths.")] = 0.03,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="--joints-only: replace a store made with other settings.")] = False,
 ) -> None:
-    """Render a synthetic gesture dataset in the RoCoG-v2 layout."""
+    """Render a synthetic gesture dataset in the RoCoG-v2 layout (or, with --joints-only, pose features)."""
     from ..errors import ConfigError
     from ..synth.scene import resolve_scene, scene_template as template
     from ..synth.writer import generate_dataset, parse_splits, validate_args
@@ -57,6 +63,13 @@ def _synth(
         return
     if out is None:
         raise ConfigError("missing option --out (the output folder)")
+    if joints_only:
+        _joints_only(out, per_class, views, seed, style, size, frames, workers, gestures, noise, overwrite,
+                     dict(scene=scene, azimuths=azimuths, elevations=elevations, distance=distance,
+                          mirror_share=mirror_share))
+        return
+    if overwrite:
+        raise ConfigError("--overwrite only applies with --joints-only (rendered datasets resume instead)")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Table
 
@@ -91,6 +104,20 @@ def _synth(
                   f"{summary.seconds:.1f}s{rate}")
     for path in summary.lists + summary.tables:
         console.print(f"  {path}", highlight=False)
+
+
+def _joints_only(out, per_class, views, seed, style, size, frames, workers, gestures, noise, overwrite, camera) -> None:
+    from ..synth.joints_only import JointsOnlyConfig, synth_joints_only
+    from ..synth.writer import validate_args
+
+    view_list = validate_args(per_class, views, seed, style, size, frames, workers)
+    cfg = JointsOnlyConfig(per_class=per_class, views=view_list, seed=seed, style=style, size=size, frames=frames,
+                           noise=noise, gesture_dir=gestures, **camera)
+    summary = synth_joints_only(cfg, out, workers=workers, overwrite=overwrite)
+    what = f"{summary.computed} computed, {summary.reused} kept from an earlier run"
+    rate = f", {summary.clips_per_second:.0f} clips/s" if summary.computed else ""
+    console.print(f"joints-only: {summary.total} pose feature rows ({what}) in {summary.seconds:.1f}s{rate}")
+    console.print(f"  {summary.store}  (a `pose` feature store: use it as --train)", highlight=False)
 
 
 def _contact_sheet(

@@ -2,6 +2,7 @@
 
 - ``pixels``: down-sampled raw frames; the floor any encoder must beat.
 - ``motion``: HOG + HOF + MBH hand-crafted spatio-temporal descriptor.
+- ``pose``: MediaPipe BlazePose landmarks -> arm paths (needs the ``[pose]`` extra).
 - ``test-tiny-vit`` / ``test-tiny-clip``: tiny random transformers for tests.
 
 The training-free encoders declare a UNIT mean/std so their clips arrive as
@@ -40,6 +41,22 @@ register(
         pooling="4x4 grid x 2 segments + 8x8 MEI",
         source="training-free",
         params_m=0.0,
+    )
+)
+
+register(
+    EncoderEntry(
+        name="pose",
+        target="gesturebench.encoders.pose.encoder:create",
+        # 24 TSN frames: enough points for an arm's path, ~0.6 s per clip on one core.
+        spec=InputSpec(num_frames=24, size=256, mean=UNIT_MEAN, std=UNIT_STD, layout="TCHW"),
+        feature_dim=8 * 16 + 4 * 16 + 2 * 8 * 8 + 2 * 8,
+        family="pose",
+        description="MediaPipe BlazePose full (33 landmarks/frame) -> elbows+wrists in torso units over time, "
+        "wrist paths by arc length, wrist occupancy maps, motion-direction histograms; needs gesturebench[pose]",
+        pooling="trajectory 16 t + arc 16 pts + 8x8 occupancy + 8 directions",
+        source="pose_landmark_full.tflite inside the mediapipe wheel (no download)",
+        license="Apache-2.0 (MediaPipe)",
     )
 )
 
