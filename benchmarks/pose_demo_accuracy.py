@@ -152,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             results["joints_only"][label] = r
             if label == "joints:same":  # detected vs projected features of the very same clips
                 det = stores["pose"]["synthetic"]
-                jid = {v.split("/", 1)[1].replace("jnt_", "syn_", 1): i for i, v in enumerate(train.video_ids)}
-                pairs = [(i, jid[v.split("/", 1)[1].rsplit(".", 1)[0]]) for i, v in enumerate(det.video_ids)
-                         if v.split("/", 1)[1].rsplit(".", 1)[0] in jid]
+                jid = {v.split("/", 1)[1]: i for i, v in enumerate(train.video_ids)}  # jnt/<rendered path>
+                pairs = [(i, jid[v.rsplit(".", 1)[0]]) for i, v in enumerate(det.video_ids) if v.rsplit(".", 1)[0] in jid]
                 a = det.features[[i for i, _ in pairs]]
                 b = train.features[[j for _, j in pairs]]
                 same = np.linalg.norm(a - b, axis=1)

@@ -64,6 +64,8 @@ def _synth(
     if out is None:
         raise ConfigError("missing option --out (the output folder)")
     if joints_only:
+        if engine != "local":
+            raise ConfigError(f"--joints-only runs in this process (it renders nothing); --engine {engine} does not apply")
         _joints_only(out, per_class, views, seed, style, size, frames, workers, gestures, noise, overwrite,
                      dict(scene=scene, azimuths=azimuths, elevations=elevations, distance=distance,
                           mirror_share=mirror_share))
