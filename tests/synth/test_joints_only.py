@@ -123,8 +123,14 @@ def test_cli_joints_only(tmp_path, capsys):
                  "--frames", "24", "--azimuths", "0,30"]) == 0
     out = capsys.readouterr().out
     assert "joints-only: 14 pose feature rows (14 computed" in out
+    assert main(["synth", "--joints-only", "--out", str(tmp_path / "s8"), "--per-class", "1", "--size", "96",
+                 "--frames", "24", "--encoder-opt", "num_frames=8"]) == 0
+    from gesturebench.features.store import FeatureStore
+
+    assert FeatureStore(tmp_path / "s8").load().meta["settings"]["sampler"]["num_frames"] == 8
+    capsys.readouterr()
     assert main(["synth", "--out", str(tmp_path / "r"), "--per-class", "1", "--overwrite"]) == 1
-    assert "error: --overwrite only applies with --joints-only" in capsys.readouterr().err
+    assert "error: --overwrite and --encoder-opt only apply with --joints-only" in capsys.readouterr().err
 
 
 def test_a_joints_only_store_trains_for_a_detected_pose_test_store(tmp_path):

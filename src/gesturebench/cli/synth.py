@@ -52,6 +52,9 @@ def _synth(
     noise: Annotated[float, typer.Option("--noise", help="--joints-only: detector-like noise, in torso lengths.")] = 0.03,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="--joints-only: replace a store made with other settings.")] = False,
+    encoder_opt: Annotated[list[str] | None, typer.Option(
+        "--encoder-opt", metavar="KEY=VALUE",
+        help="--joints-only: option of the pose preset the features must match, e.g. num_frames=8 (repeatable).")] = None,
 ) -> None:
     """Render a synthetic gesture dataset in the RoCoG-v2 layout (or, with --joints-only, pose features)."""
     from ..errors import ConfigError
@@ -66,12 +69,14 @@ def _synth(
     if joints_only:
         if engine != "local":
             raise ConfigError(f"--joints-only runs in this process (it renders nothing); --engine {engine} does not apply")
+        from .common import parse_encoder_opts
+
         _joints_only(out, per_class, views, seed, style, size, frames, workers, gestures, noise, overwrite,
                      dict(scene=scene, azimuths=azimuths, elevations=elevations, distance=distance,
-                          mirror_share=mirror_share))
+                          mirror_share=mirror_share, encoder_options=parse_encoder_opts(encoder_opt)))
         return
-    if overwrite:
-        raise ConfigError("--overwrite only applies with --joints-only (rendered datasets resume instead)")
+    if overwrite or encoder_opt:
+        raise ConfigError("--overwrite and --encoder-opt only apply with --joints-only (rendered datasets resume instead)")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Table
 
