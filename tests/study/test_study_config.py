@@ -80,3 +80,28 @@ def test_shipped_configs_parse(tmp_path):
     assert "gesturebench run configs/demo.yaml --out demo-out" in (repo / "Makefile").read_text()
     cfg = load_config(demo, tmp_path)
     assert [s.per_class for s in cfg.synth] == [30, 30] and set(cfg.encoders) == {"pixels", "motion"}
+
+
+def test_out_variable_is_relative_to_the_working_directory_not_the_config(tmp_path, monkeypatch):
+    """`gesturebench run configs/demo.yaml --out demo-out` renders into ./demo-out/data, never
+    beside the config file (relative *paths in the config* are relative to its folder; ${OUT} is not)."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    path = configs / "study.yaml"
+    path.write_text(BASE.replace('"${DATA}"', '"${OUT}/data"'))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    cfg = load_config(path, "demo-out", [])
+    assert cfg.datasets["syn"].root == work / "demo-out" / "data"
+    assert cfg.datasets["syn"].lists == (work / "demo-out" / "data" / "annotations" / "syn_ground_train.txt",)
+
+
+def test_demo_renders_under_its_out_folder(tmp_path, monkeypatch):
+    """The demo's filled-in config puts its data under ./OUT/data, not beside the packaged config."""
+    from gesturebench.api.demo import DemoConfig, demo_study_config
+
+    monkeypatch.chdir(tmp_path)
+    cfg = demo_study_config(DemoConfig(out="demo-out"))
+    assert {s.root for s in cfg.synth} == {tmp_path / "demo-out" / "data"}
+    assert {d.root for d in cfg.datasets.values()} == {tmp_path / "demo-out" / "data"}

@@ -153,3 +153,18 @@ window.addEventListener('load', () => {
     assert images >= 3 and 'data-broken="0"' in dom  # bar chart + confusion matrices, all decoded
     assert int(re.search(r'data-tables="(\d+)"', dom).group(1)) >= 3
     assert "k-NN on frozen features" in dom and "Linear probe on frozen features" in dom
+
+
+def test_cli_prints_the_study_table_of_every_knn_result(study, capsys):
+    """`gesturebench run` ends with the study-shaped k-NN table: each result's accuracy in its cell."""
+    cfg, summary = study
+    from gesturebench.cli.run import print_knn_tables
+    from gesturebench.report.format import pct
+
+    print_knn_tables(summary.outcomes)
+    out = capsys.readouterr().out
+    knn = [o.doc for o in summary.outcomes if o.doc["task"] == "knn"]
+    assert len(knn) == 2 and "k-NN top-1 accuracy %" in out and "chance" in out
+    for doc in knn:
+        rows = [line for line in out.splitlines() if line.strip("│┃ ").startswith(doc["encoder"])]
+        assert any(pct(doc["metrics"]["accuracy"]) in row for row in rows), (doc["encoder"], rows)

@@ -82,11 +82,9 @@ def demo_config_path() -> Path:
 
 def demo_study_config(config: DemoConfig) -> Any:
     """``configs/demo.yaml`` with the fields of ``config`` filled in: the demo *is* this config run."""
-    import os
-
     import yaml
 
-    from ..study.config import expand, parse
+    from ..study.config import config_variables, expand, parse
 
     path = demo_config_path()
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -97,7 +95,7 @@ def demo_study_config(config: DemoConfig) -> Any:
     data.update(seed=config.seed, workers=config.workers)
     data["encoders"] = {name: {"preset": name} for name in config.encoders}
     data["tasks"]["knn"].update(k=config.k, metric=config.metric, bootstrap=config.bootstrap)
-    data = expand(data, str(path), "", {**os.environ, "OUT": str(config.out), "CONFIG_DIR": str(path.parent)})
+    data = expand(data, str(path), "", config_variables(path, config.out))
     return parse(data, path, config.out)
 
 

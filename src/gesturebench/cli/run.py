@@ -28,6 +28,50 @@ def print_status(summary: Any) -> None:
                       highlight=False, soft_wrap=True)
 
 
+def print_knn_tables(outcomes: list[Any]) -> None:
+    """The study-shaped table of every k-NN result: one per (test set, k, metric); encoders as rows,
+    training sets as columns; top-1 % with its bootstrap interval. Nothing is dropped: a second
+    result for one cell (another weights file, say) gets a row of its own, named by its file."""
+    from rich.table import Table
+
+    from ..report.format import pct
+
+    groups: dict[tuple[str, Any, Any], dict[str, dict[str, Any]]] = {}
+    for o in outcomes:
+        doc = getattr(o, "doc", None)
+        if not doc or doc.get("task") != "knn":
+            continue
+        s = doc.get("settings", {})
+        rows = groups.setdefault((doc["test"]["source"], s.get("k"), s.get("metric")), {})
+        row, col = doc["encoder"], doc["train"]["source"]
+        if col in rows.get(row, {}):
+            row = f"{doc['encoder']} ({Path(str(o.path)).stem[-10:]})"
+        rows.setdefault(row, {})[col] = doc
+    for (test, k, metric), rows in groups.items():
+        cols = sorted({c for r in rows.values() for c in r}, key=lambda c: (c.count("+"), c))
+        table = Table(title=f"k-NN top-1 accuracy % (k={k}, {metric}) on test set {test} [95% bootstrap CI]")
+        table.add_column("encoder")
+        for c in cols:
+            n = next(r[c]["train"].get("n", "?") for r in rows.values() if c in r)
+            table.add_column(f"train: {c} (n={n})", justify="right")
+        chance = None
+        for name, cells in rows.items():
+            out = []
+            for c in cols:
+                doc = cells.get(c)
+                if doc is None:
+                    out.append("-")
+                    continue
+                m = doc["metrics"]
+                chance = m.get("chance", chance)
+                ci = m.get("ci")
+                out.append(pct(m["accuracy"]) + (f" [{pct(ci[0], 0)}-{pct(ci[1], 0)}]" if ci else ""))
+            table.add_row(name, *out)
+        if chance is not None:
+            table.add_row("chance", *[pct(chance)] * len(cols), style="dim")
+        console.print(table)
+
+
 def run(
     config: Annotated[Path, typer.Argument(help="Study config (YAML): datasets, encoders, tasks; see configs/.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder: features/, results/, report/.")],
@@ -54,6 +98,7 @@ def run(
         return
     with stage_progress(unit="items") as progress:
         summary = run_study(cfg, overwrite=overwrite, progress=progress)
+    print_knn_tables(summary.outcomes)
     print_status(summary)
 
 

@@ -225,9 +225,18 @@ def load_config(
         raise ConfigError(f"{file}: must be a mapping of name, datasets, encoders, tasks; got {type(data).__name__}")
     data = apply_overrides(data, overrides, str(file))
     out = Path(out)
-    variables = {**os.environ, **(env or {}), "OUT": str(out), "CONFIG_DIR": str(file.resolve().parent)}
-    data = expand(data, str(file), "", variables)
+    data = expand(data, str(file), "", config_variables(file, out, env))
     return parse(data, file, out)
+
+
+def config_variables(file: Path, out: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What ``${NAME}`` may name in a config: the environment, ``env``, ``OUT`` and ``CONFIG_DIR``.
+
+    ``${OUT}`` is the --out folder as the user meant it (relative to the working directory),
+    made absolute so that "relative paths are relative to the config's folder" cannot move it
+    beside the config file.
+    """
+    return {**os.environ, **(env or {}), "OUT": str(Path(out).resolve()), "CONFIG_DIR": str(file.resolve().parent)}
 
 
 def _path(base: Path, text: str) -> Path:
