@@ -33,6 +33,14 @@ def check_positive_int(name: str, value: object) -> int:
     return value
 
 
+def describe_yaml_error(exc: BaseException) -> str:
+    """One line for a PyYAML error: ``at line L, column C: problem`` (PyYAML's own text spans lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    what = getattr(exc, "problem", None) or type(exc).__name__
+    return f"not valid YAML{at}: {what}"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem, located as ``file:line`` where known."""

@@ -105,3 +105,11 @@ def test_demo_renders_under_its_out_folder(tmp_path, monkeypatch):
     cfg = demo_study_config(DemoConfig(out="demo-out"))
     assert {s.root for s in cfg.synth} == {tmp_path / "demo-out" / "data"}
     assert {d.root for d in cfg.datasets.values()} == {tmp_path / "demo-out" / "data"}
+
+
+def test_invalid_yaml_is_one_line_with_its_position(tmp_path):
+    path = _write(tmp_path, "name: [1\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, tmp_path / "out")
+    assert str(err.value) == f"{path}: not valid YAML at line 2, column 1: expected ',' or ']', but got '<stream end>'"
+    assert "\n" not in str(err.value)

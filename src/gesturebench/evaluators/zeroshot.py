@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, EvaluationError
+from ..errors import ConfigError, EvaluationError, describe_yaml_error
 from ..types import FeatureSet
 from . import metrics as M
 from .knn import source_label
@@ -46,10 +46,7 @@ def load_prompts(path: str | Path | None = None) -> tuple[str, dict[str, list[st
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        what = getattr(exc, "problem", None) or type(exc).__name__
-        raise ConfigError(f"{where}: not valid YAML{at}: {what}") from None
+        raise ConfigError(f"{where}: {describe_yaml_error(exc)}") from None
     classes = data.get("classes") if isinstance(data, dict) else None
     if not isinstance(classes, dict) or not classes:
         raise ConfigError(f"{where}: expected a mapping 'classes: {{name: [prompts]}}'")
