@@ -82,3 +82,11 @@ def test_serve_without_the_extra_names_it(world, monkeypatch, capsys):
     assert main(["serve", str(world.model)]) == 1
     assert capsys.readouterr().err == (
         "error: serve needs the [serve] extra (uvicorn missing): pip install 'gesturebench[serve]'\n")
+
+
+def test_serve_refuses_a_missing_model_before_announcing_an_address(tmp_path, capsys):
+    assert main(["serve", str(tmp_path / "nope")]) == 1
+    captured = capsys.readouterr()
+    assert "serving" not in captured.out
+    assert captured.err == (f"error: {tmp_path / 'nope'} is not a recogniser model: it does not exist "
+                            "(make one with `gesturebench fit`)\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,8 +117,10 @@ def _share_cores(workers: int) -> None:
 def serve(
     model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000, *, device: str = "cpu",
     weights: str | os.PathLike[str] | None = None, limits: ServeLimits | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve ``model`` until interrupted (uvicorn)."""
+    """Serve ``model`` until interrupted (uvicorn). ``on_ready`` runs once the model has loaded
+    and been verified, just before the server starts (the CLI announces the address then)."""
     check_serve_extra()
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"--port must be an integer in 0..65535; got {port!r}")
@@ -128,6 +131,8 @@ def serve(
     limits = limits or ServeLimits()
     _share_cores(limits.workers)
     app = create_app(load_recogniser(model, device, weights), limits)
+    if on_ready is not None:
+        on_ready()
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

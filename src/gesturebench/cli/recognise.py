@@ -99,8 +99,8 @@ def serve(
     from ..recognise.app import ServeLimits
 
     limits = ServeLimits(max_bytes=max(1, int(max_mb * 2**20)), max_seconds=max_seconds, workers=workers)
-    console.print(f"serving {model} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False)
-    run_serve(model, host, port, device=device, weights=weights, limits=limits)
+    run_serve(model, host, port, device=device, weights=weights, limits=limits, on_ready=lambda: console.print(
+        f"serving {model} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False))
 
 
 def register(app: typer.Typer) -> None:
