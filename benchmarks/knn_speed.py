@@ -14,10 +14,10 @@ import json
 import os
 import platform
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
+from _timing import timed
 import torch
 
 from gesturebench.evaluators.knn import knn_predict
@@ -25,15 +25,6 @@ from gesturebench.provenance import provenance
 
 N_TRAIN, DIM, N_QUERY, N_CLASSES, K = 44_510, 768, 100, 7, 3
 
-
-def timed(fn, repeats: int) -> list[float]:
-    fn()  # warm-up (allocator, MKL init)
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main() -> None:

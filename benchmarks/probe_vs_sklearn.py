@@ -17,9 +17,9 @@ import argparse
 import os
 import platform
 import statistics
-import time
 
 import numpy as np
+from _timing import timed
 
 from gesturebench.evaluators.probe import fit_probe
 
@@ -41,15 +41,6 @@ def sklearn_fit(x: np.ndarray, y: np.ndarray, c: float) -> None:
 
     make_pipeline(StandardScaler(), LogisticRegression(C=c, solver="lbfgs", max_iter=1000)).fit(x, y)
 
-
-def timed(fn, repeats: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main() -> None:

@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from feature_fakes import MeanColourEncoder, fake_decode, make_dataset
+from waiting import wait_for
 
 from gesturebench.data.sampling import SamplerConfig
 from gesturebench.errors import StoreError
@@ -41,14 +41,6 @@ CHILD = textwrap.dedent(
 )
 
 
-def _wait_for(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
-
 
 def test_kill9_then_resume_equals_uninterrupted_run(tmp_path):
     data, store = tmp_path / "data", tmp_path / "st"
@@ -58,7 +50,7 @@ def test_kill9_then_resume_equals_uninterrupted_run(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     child = subprocess.Popen([sys.executable, str(script)], env=env, stderr=subprocess.PIPE)
     try:
-        assert _wait_for(lambda: (store / "shard-00001.safetensors").exists(), 60), "child wrote no shards"
+        assert wait_for(lambda: (store / "shard-00001.safetensors").exists(), 60, poll=0.02), "child wrote no shards"
         # While the child holds the lock, a second writer is refused and does no work.
         enc = MeanColourEncoder()
         with pytest.raises(StoreError, match=re.escape(f"feature store {store} is being written by another run")):

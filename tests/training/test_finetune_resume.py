@@ -9,11 +9,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
+from waiting import wait_for
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,14 +48,6 @@ def _child(script: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(script), str(out), "pause"], env=env, stderr=subprocess.PIPE)
 
 
-def _wait_for(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 def test_sigkill_then_resume_is_bit_identical(rocog, tmp_path):
     root, lists = rocog
@@ -65,7 +57,7 @@ def test_sigkill_then_resume_is_bit_identical(rocog, tmp_path):
     run.mkdir()
     child = _child(script, run)
     try:
-        assert _wait_for(lambda: (run / "in-epoch-3").exists() or child.poll() is not None, 120), "child never reached epoch 3"
+        assert wait_for(lambda: (run / "in-epoch-3").exists() or child.poll() is not None, 120), "child never reached epoch 3"
         assert child.poll() is None, child.stderr.read().decode()[-2000:]
         os.kill(child.pid, signal.SIGKILL)
         assert child.wait(30) == -signal.SIGKILL
